@@ -1,0 +1,65 @@
+"""Input validation shared by the library: every error names the argument at fault."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def as_matrix(x, name: str, dim: int | None = None) -> torch.Tensor:
+    """Return ``x`` as a finite 2-D float tensor ``(n, d)``, or raise naming ``name``."""
+    if not isinstance(x, torch.Tensor):
+        try:
+            x = torch.as_tensor(x)
+        except Exception as exc:  # pragma: no cover - message path
+            raise TypeError(f"{name} must be a tensor or array, got {type(x).__name__}") from exc
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D tensor of shape (n, d), got shape {tuple(x.shape)}")
+    if dim is not None and x.shape[1] != dim:
+        raise ValueError(f"{name} has dimension {x.shape[1]}, expected {dim}")
+    if not x.is_floating_point():
+        x = x.float()
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def as_time(t, n: int, name: str = "t", like: torch.Tensor | None = None) -> torch.Tensor:
+    """Return times as an ``(n, 1)`` tensor in [0, 1]; ``t`` may be a float or an (n, 1)/(n,) tensor."""
+    if isinstance(t, (int, float)):
+        if not math.isfinite(t) or not 0.0 <= t <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {t}")
+        out = torch.full((n, 1), float(t))
+    else:
+        out = torch.as_tensor(t)
+        if out.ndim == 0:
+            out = out.expand(n).reshape(n, 1)
+        elif out.ndim == 1:
+            out = out.reshape(-1, 1)
+        if out.ndim != 2 or out.shape[1] != 1 or out.shape[0] not in (1, n):
+            raise ValueError(f"{name} must be a float or a tensor of shape ({n}, 1), got shape {tuple(out.shape)}")
+        if not torch.isfinite(out).all() or (out < 0).any() or (out > 1).any():
+            raise ValueError(f"{name} must lie in [0, 1]")
+        out = out.expand(n, 1)
+    if like is not None:
+        out = out.to(device=like.device, dtype=like.dtype)
+    return out
+
+
+def check_distribution(dist, name: str) -> None:
+    """A distribution is any object with an integer ``.dim`` and a ``.sample(n, generator=None)``."""
+    if not hasattr(dist, "dim") or not callable(getattr(dist, "sample", None)):
+        raise TypeError(f"{name} must have a .dim attribute and a .sample(n, generator=None) method, "
+                        f"got {type(dist).__name__}")
+    if not isinstance(dist.dim, int) or dist.dim < 1:
+        raise ValueError(f"{name}.dim must be a positive integer, got {dist.dim!r}")
+
+
+def draw(dist, n: int, generator, name: str) -> torch.Tensor:
+    """Sample from ``dist`` and check what comes back."""
+    x = dist.sample(n, generator=generator)
+    x = as_matrix(x, f"samples of {name}", dim=dist.dim)
+    if x.shape[0] != n:
+        raise ValueError(f"{name}.sample({n}) returned {x.shape[0]} rows")
+    return x.float()

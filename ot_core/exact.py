@@ -1,0 +1,178 @@
+"""Closed-form answers for Gaussian source and target (METHOD §4).
+
+For L = ½|v|² + (quadratic, isotropic potential) the optimal coupling is the Brenier map
+T*(x) = m1 + A(x − m0) and the optimal paths are
+
+    X_t = a(t)·x + b(t)·T*(x) + c(t),      a(0) = b(1) = 1, a(1) = b(0) = 0, c(0) = c(1) = 0,
+
+with a, b, c read off the (linear) Euler–Lagrange equation. ``AffinePaths`` implements
+everything from a, b, c; the functions below fill them in."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._checks import as_matrix, as_time
+from .distributions import Gaussian
+
+
+def sqrtm(S: torch.Tensor) -> torch.Tensor:
+    """Square root of a symmetric positive semi-definite matrix."""
+    vals, vecs = torch.linalg.eigh(S)
+    return (vecs * vals.clamp_min(0).sqrt()) @ vecs.T
+
+
+def brenier_matrix(cov0: torch.Tensor, cov1: torch.Tensor) -> torch.Tensor:
+    """A = Σ0^{-1/2} (Σ0^{1/2} Σ1 Σ0^{1/2})^{1/2} Σ0^{-1/2}, the linear part of the W2 map."""
+    r0 = sqrtm(cov0)
+    r0_inv = torch.linalg.inv(r0)
+    A = r0_inv @ sqrtm(r0 @ cov1 @ r0) @ r0_inv
+    return 0.5 * (A + A.T)
+
+
+def _check_gaussian(dist, name):
+    if not isinstance(dist, Gaussian):
+        raise TypeError(f"{name} must be an ot_core.Gaussian, got {type(dist).__name__}")
+
+
+class AffinePaths:
+    """Exact OT paths X_t = a(t) x + b(t) T*(x) + c(t) between two Gaussians.
+
+    ``coeffs(t)`` returns a, b, c(t) and their time derivatives, for a float t.
+    ``cost`` is the optimal expected action E_μ c(x, T*(x)), set by the constructor functions."""
+
+    def __init__(self, source: Gaussian, target: Gaussian, coeffs, cost: float, name: str):
+        _check_gaussian(source, "source")
+        _check_gaussian(target, "target")
+        if source.dim != target.dim:
+            raise ValueError(f"source has dimension {source.dim} but target has dimension {target.dim}")
+        self.source, self.target, self.dim = source, target, source.dim
+        self.m0, self.m1 = source.mean, target.mean
+        self.A = brenier_matrix(source.cov, target.cov)
+        self._coeffs, self.cost, self.name = coeffs, float(cost), name
+
+    # the terms of the path, for (n, 1) times
+    def _terms(self, t: torch.Tensor):
+        ts = t[:, 0].tolist()
+        rows = [self._coeffs(s) for s in ts]
+        a, b, c, da, db, dc = (torch.stack([torch.as_tensor(r[i], dtype=torch.float64) for r in rows])
+                               for i in range(6))
+        return a[:, None], b[:, None], c.reshape(len(ts), -1), da[:, None], db[:, None], dc.reshape(len(ts), -1)
+
+    def _inputs(self, x, t=None):
+        x = as_matrix(x, "x", dim=self.dim)
+        dtype = x.dtype
+        x = x.double()
+        return (x, None if t is None else as_time(t, x.shape[0], like=x), dtype)
+
+    def map(self, x) -> torch.Tensor:
+        """T*(x) = m1 + A(x − m0)."""
+        x, _, dtype = self._inputs(x)
+        return (self.m1 + (x - self.m0) @ self.A).to(dtype)
+
+    def path(self, x, t) -> torch.Tensor:
+        """X_t for particles starting at x."""
+        x, t, dtype = self._inputs(x, t)
+        a, b, c, *_ = self._terms(t)
+        y = self.m1 + (x - self.m0) @ self.A
+        return (a * x + b * y + c).to(dtype)
+
+    def velocity_along(self, x, t) -> torch.Tensor:
+        """d/dt X_t for particles starting at x."""
+        x, t, dtype = self._inputs(x, t)
+        _, _, _, da, db, dc = self._terms(t)
+        y = self.m1 + (x - self.m0) @ self.A
+        return (da * x + db * y + dc).to(dtype)
+
+    def velocity(self, z, t) -> torch.Tensor:
+        """The Eulerian velocity field v(z, t): the velocity of the particle found at z at time t."""
+        z, t, dtype = self._inputs(z, t)
+        a, b, c, da, db, dc = self._terms(t)
+        eye = torch.eye(self.dim, dtype=torch.float64)
+        M = a[:, :, None] * eye + b[:, :, None] * self.A          # X_t = M x + b (m1 − A m0) + c
+        rhs = z - b * (self.m1 - self.m0 @ self.A) - c
+        x = torch.linalg.solve(M, rhs.unsqueeze(-1)).squeeze(-1)
+        y = self.m1 + (x - self.m0) @ self.A
+        return (da * x + db * y + dc).to(dtype)
+
+    def marginal_moments(self, t: float):
+        """Mean and covariance of μ_t = law of X_t (a Gaussian)."""
+        a, b, c, *_ = self._coeffs(float(t))
+        M = a * torch.eye(self.dim, dtype=torch.float64) + b * self.A
+        mean = a * self.m0 + b * self.m1 + torch.as_tensor(c, dtype=torch.float64)
+        return mean, M @ self.source.cov @ M.T
+
+    def marginal(self, t: float) -> Gaussian:
+        """μ_t as a Gaussian distribution."""
+        return Gaussian(*self.marginal_moments(t))
+
+    def __repr__(self):
+        return f"AffinePaths({self.name}, dim={self.dim}, cost={self.cost:.6g})"
+
+
+def _moments(source: Gaussian, target: Gaussian):
+    """E|x|², E|y|² and E x·y for x ~ μ, y = T*(x)."""
+    A = brenier_matrix(source.cov, target.cov)
+    ex2 = float(source.mean @ source.mean + source.cov.trace())
+    ey2 = float(target.mean @ target.mean + target.cov.trace())
+    exy = float(source.mean @ target.mean + (A @ source.cov).trace())
+    return ex2, ey2, exy
+
+
+def w2_squared(source: Gaussian, target: Gaussian) -> float:
+    """W₂²(μ, ν) = |m0 − m1|² + tr(Σ0 + Σ1 − 2(Σ0^{1/2} Σ1 Σ0^{1/2})^{1/2})."""
+    _check_gaussian(source, "source")
+    _check_gaussian(target, "target")
+    r0 = sqrtm(source.cov)
+    dm = source.mean - target.mean
+    return float(dm @ dm + (source.cov + target.cov - 2 * sqrtm(r0 @ target.cov @ r0)).trace())
+
+
+def gaussian(source: Gaussian, target: Gaussian) -> AffinePaths:
+    """Quadratic cost L = ½|v|²: straight paths, cost ½ W₂²."""
+    def coeffs(t):
+        return 1 - t, t, 0.0, -1.0, 1.0, 0.0
+
+    paths = AffinePaths(source, target, coeffs, 0.5 * w2_squared(source, target), "kinetic")
+    paths.w2 = math.sqrt(max(2 * paths.cost, 0.0))
+    return paths
+
+
+def harmonic(source: Gaussian, target: Gaussian, omega: float, sign: int = +1) -> AffinePaths:
+    """L = ½|v|² + sign·(ω²/2)|x|² between Gaussians (0 < ω < π when sign = −1).
+
+    sign=+1: a = sinh(ω(1−t))/sinh ω, b = sinh(ωt)/sinh ω, and
+    c(x, y) = ω/(2 sinh ω)·[(|x|² + |y|²) cosh ω − 2 x·y]; sign=−1: the same with sin, cos."""
+    if sign not in (1, -1):
+        raise ValueError(f"sign must be +1 or -1, got {sign!r}")
+    omega = float(omega)
+    if not omega > 0 or (sign == -1 and omega >= math.pi):
+        raise ValueError(f"omega must be positive (and < pi for sign=-1), got {omega}")
+    s, co = (math.sinh, math.cosh) if sign == 1 else (math.sin, math.cos)
+    den = s(omega)
+
+    def coeffs(t):
+        return (s(omega * (1 - t)) / den, s(omega * t) / den, 0.0,
+                -omega * co(omega * (1 - t)) / den, omega * co(omega * t) / den, 0.0)
+
+    ex2, ey2, exy = _moments(source, target)
+    cost = omega / (2 * den) * ((ex2 + ey2) * co(omega) - 2 * exy)
+    return AffinePaths(source, target, coeffs, cost, f"harmonic(omega={omega}, sign={sign:+d})")
+
+
+def constant_force(source: Gaussian, target: Gaussian, g) -> AffinePaths:
+    """L = ½|v|² − g·x: X_t = (1−t)x + t T*(x) + ½ g t(1−t), and
+    c(x, y) = ½|y − x|² − g·(x + y)/2 − |g|²/24."""
+    g = torch.as_tensor(g, dtype=torch.float64).reshape(-1)
+    if g.shape[0] != source.dim:
+        raise ValueError(f"g has dimension {g.shape[0]} but source has dimension {source.dim}")
+
+    def coeffs(t):
+        return 1 - t, t, 0.5 * g * t * (1 - t), -1.0, 1.0, 0.5 * g * (1 - 2 * t)
+
+    ex2, ey2, exy = _moments(source, target)
+    gm = float(g @ (source.mean + target.mean))
+    cost = 0.5 * (ex2 + ey2 - 2 * exy) - 0.5 * gm - float(g @ g) / 24
+    return AffinePaths(source, target, coeffs, cost, f"constant_force(g={g.tolist()})")

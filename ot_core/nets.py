@@ -1,0 +1,141 @@
+"""The three networks of the method: the path T(x, t), the critic φ(y), the velocity v(z, t).
+
+Each network sees standardised inputs, (x − shift) / scale, and returns outputs in data
+units, so that default learning rates work whatever the scale of the data."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"silu": nn.SiLU, "tanh": nn.Tanh, "softplus": nn.Softplus, "relu": nn.ReLU, "gelu": nn.GELU}
+
+
+def mlp(in_dim: int, out_dim: int, width: int = 128, depth: int = 3, activation: str = "silu") -> nn.Sequential:
+    """A multilayer perceptron with ``depth`` hidden layers of ``width`` units."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    layers, d = [], in_dim
+    for _ in range(depth):
+        layers += [nn.Linear(d, width), ACTIVATIONS[activation]()]
+        d = width
+    layers.append(nn.Linear(d, out_dim))
+    return nn.Sequential(*layers)
+
+
+class _Standardised(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("shift", torch.zeros(dim))
+        self.register_buffer("scale", torch.ones(()))
+
+    def set_scale(self, samples: torch.Tensor) -> None:
+        """Centre on the mean of ``samples``, scale by their root-mean-square spread."""
+        self.shift.copy_(samples.mean(0))
+        self.scale.copy_(samples.var(0).mean().sqrt().clamp_min(1e-6))
+
+    def standardise(self, x):
+        return (x - self.shift) / self.scale
+
+
+class PathNet(_Standardised):
+    """T(x, t) = x + t·F(x) + t(1 − t)·G(x, t).
+
+    T(x, 0) = x holds exactly, T(x, 1) = x + F(x) is the transport map, and G carries the
+    curvature of the paths (G → 0 for the kinetic cost, whose geodesics are straight).
+
+    With ``degree=p`` (the default), G(x, t) = Σ_{k≤p} t^k G_k(x) is a polynomial in t whose
+    coefficients one network outputs: ∂_t T is then exact and costs nothing, and one
+    evaluation of the networks serves every time node. With ``degree=None``, G is a network
+    of (x, t) and ∂_t T comes from automatic differentiation (see ``position_and_velocity``)."""
+
+    def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu",
+                 degree: int | None = 4, time_derivative: str = "jvp"):
+        super().__init__(dim)
+        if degree is not None and (not isinstance(degree, int) or degree < 0):
+            raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
+        if time_derivative not in ("jvp", "autograd", "finite_difference"):
+            raise ValueError(f"time_derivative must be 'jvp', 'autograd' or 'finite_difference', got {time_derivative!r}")
+        self.dim, self.degree, self.time_derivative = dim, degree, time_derivative
+        self.F = mlp(dim, dim, width, depth, activation)
+        if degree is None:
+            self.G = mlp(dim + 1, dim, width, depth, activation)
+        else:
+            self.G = mlp(dim, dim * (degree + 1), width, depth, activation)
+        for net in (self.F, self.G):  # start from the identity map and straight paths
+            nn.init.zeros_(net[-1].weight)
+            nn.init.zeros_(net[-1].bias)
+
+    def map(self, x: torch.Tensor) -> torch.Tensor:
+        """T(x, 1) = x + F(x), without evaluating G."""
+        return x + self.scale * self.F(self.standardise(x))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.position_and_velocity(x, t, velocity=False)[0]
+
+    def position_and_velocity(self, x: torch.Tensor, t: torch.Tensor, velocity: bool = True):
+        """T(x, t) and ∂_t T(x, t) (None when ``velocity=False``).
+
+        ``x`` is (n, d); ``t`` is (n, 1), or (K, n, 1) / (K, 1, 1) to evaluate K times per
+        particle at once, in which case the results are (K, n, d)."""
+        h = self.standardise(x)
+        F = self.F(h)
+        if self.degree is None:
+            return self._autodiff(x, h, F, t, velocity)
+        coef = self.G(h).unflatten(-1, (self.degree + 1, self.dim))      # (n, p+1, d)
+        powers = t ** torch.arange(self.degree + 1, device=t.device, dtype=t.dtype)
+        G = (powers.unsqueeze(-1) * coef).sum(-2)                        # (..., n, d)
+        pos = x + self.scale * (t * F + t * (1 - t) * G)
+        if not velocity:
+            return pos, None
+        k = torch.arange(1, self.degree + 1, device=t.device, dtype=t.dtype)
+        dG = (k * powers[..., :-1]).unsqueeze(-1).mul(coef[:, 1:]).sum(-2)
+        vel = self.scale * (F + (1 - 2 * t) * G + t * (1 - t) * dG)
+        return pos, vel
+
+    def _autodiff(self, x, h, F, t, velocity, eps=1e-3):
+        t = t.contiguous()
+        if t.ndim == 3:  # K times per particle: flatten, evaluate, fold back
+            K, n = t.shape[0], x.shape[0]
+            tt = t.expand(K, n, 1).reshape(K * n, 1)
+            pos, vel = self._autodiff(x.repeat(K, 1), h.repeat(K, 1), F.repeat(K, 1), tt, velocity, eps)
+            return pos.view(K, n, -1), None if vel is None else vel.view(K, n, -1)
+
+        def position(s):
+            return x + self.scale * (s * F + s * (1 - s) * self.G(torch.cat([h, s], dim=1)))
+
+        if not velocity:
+            return position(t), None
+        if self.time_derivative == "jvp":  # one forward-mode pass
+            return torch.func.jvp(position, (t,), (torch.ones_like(t),))
+        if self.time_derivative == "autograd":  # one backward pass per output dimension
+            with torch.enable_grad():
+                s = t.detach().requires_grad_(True)
+                pos = position(s)
+                vel = torch.stack([torch.autograd.grad(pos[:, k].sum(), s, create_graph=True)[0][:, 0]
+                                   for k in range(pos.shape[1])], dim=1)
+            return pos, vel
+        lo, hi = (t - eps).clamp_min(0), (t + eps).clamp_max(1)  # central difference
+        return position(t), (position(hi) - position(lo)) / (hi - lo)
+
+
+class Critic(_Standardised):
+    """The critic φ(y), a scalar function in units of cost (length²)."""
+
+    def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu"):
+        super().__init__(dim)
+        self.net = mlp(dim, 1, width, depth, activation)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        return self.scale**2 * self.net(self.standardise(y)).squeeze(-1)
+
+
+class VelocityNet(_Standardised):
+    """The Eulerian velocity field v(z, t)."""
+
+    def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu"):
+        super().__init__(dim)
+        self.net = mlp(dim + 1, dim, width, depth, activation)
+
+    def forward(self, z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.scale * self.net(torch.cat([self.standardise(z), t], dim=1))
