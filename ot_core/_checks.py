@@ -30,7 +30,7 @@ def as_time(t, n: int, name: str = "t", like: torch.Tensor | None = None) -> tor
     if isinstance(t, (int, float)):
         if not math.isfinite(t) or not 0.0 <= t <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {t}")
-        out = torch.full((n, 1), float(t))
+        out = torch.full((n, 1), float(t), dtype=like.dtype if like is not None else torch.float32)
     else:
         out = torch.as_tensor(t)
         if out.ndim == 0:

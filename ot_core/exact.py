@@ -40,7 +40,8 @@ def _check_gaussian(dist, name):
 class AffinePaths:
     """Exact OT paths X_t = a(t) x + b(t) T*(x) + c(t) between two Gaussians.
 
-    ``coeffs(t)`` returns a, b, c(t) and their time derivatives, for a float t.
+    ``coeffs(t)`` returns a(t), b(t), c(t) and their time derivatives for a float64 tensor
+    t of shape (n, 1): a, b, a', b' of shape (n, 1); c, c' broadcastable to (n, d).
     ``cost`` is the optimal expected action E_μ c(x, T*(x)), set by the constructor functions."""
 
     def __init__(self, source: Gaussian, target: Gaussian, coeffs, cost: float, name: str):
@@ -55,11 +56,8 @@ class AffinePaths:
 
     # the terms of the path, for (n, 1) times
     def _terms(self, t: torch.Tensor):
-        ts = t[:, 0].tolist()
-        rows = [self._coeffs(s) for s in ts]
-        a, b, c, da, db, dc = (torch.stack([torch.as_tensor(r[i], dtype=torch.float64) for r in rows])
-                               for i in range(6))
-        return a[:, None], b[:, None], c.reshape(len(ts), -1), da[:, None], db[:, None], dc.reshape(len(ts), -1)
+        return tuple(torch.as_tensor(v, dtype=torch.float64).expand(t.shape[0], -1)
+                     for v in self._coeffs(t.double()))
 
     def _inputs(self, x, t=None):
         x = as_matrix(x, "x", dim=self.dim)
@@ -99,9 +97,10 @@ class AffinePaths:
 
     def marginal_moments(self, t: float):
         """Mean and covariance of μ_t = law of X_t (a Gaussian)."""
-        a, b, c, *_ = self._coeffs(float(t))
+        a, b, c, *_ = self._terms(torch.full((1, 1), float(t), dtype=torch.float64))
+        a, b, c = float(a[0, 0]), float(b[0, 0]), c[0]
         M = a * torch.eye(self.dim, dtype=torch.float64) + b * self.A
-        mean = a * self.m0 + b * self.m1 + torch.as_tensor(c, dtype=torch.float64)
+        mean = a * self.m0 + b * self.m1 + c
         return mean, M @ self.source.cov @ M.T
 
     def marginal(self, t: float) -> Gaussian:
@@ -133,7 +132,8 @@ def w2_squared(source: Gaussian, target: Gaussian) -> float:
 def gaussian(source: Gaussian, target: Gaussian) -> AffinePaths:
     """Quadratic cost L = ½|v|²: straight paths, cost ½ W₂²."""
     def coeffs(t):
-        return 1 - t, t, 0.0, -1.0, 1.0, 0.0
+        one, zero = torch.ones_like(t), torch.zeros_like(t)
+        return 1 - t, t, zero, -one, one, zero
 
     paths = AffinePaths(source, target, coeffs, 0.5 * w2_squared(source, target), "kinetic")
     paths.w2 = math.sqrt(max(2 * paths.cost, 0.0))
@@ -150,15 +150,16 @@ def harmonic(source: Gaussian, target: Gaussian, omega: float, sign: int = +1) -
     omega = float(omega)
     if not omega > 0 or (sign == -1 and omega >= math.pi):
         raise ValueError(f"omega must be positive (and < pi for sign=-1), got {omega}")
-    s, co = (math.sinh, math.cosh) if sign == 1 else (math.sin, math.cos)
-    den = s(omega)
+    s, co = (torch.sinh, torch.cosh) if sign == 1 else (torch.sin, torch.cos)
+    w = torch.tensor(omega, dtype=torch.float64)
+    den = s(w)
 
     def coeffs(t):
-        return (s(omega * (1 - t)) / den, s(omega * t) / den, 0.0,
-                -omega * co(omega * (1 - t)) / den, omega * co(omega * t) / den, 0.0)
+        return (s(w * (1 - t)) / den, s(w * t) / den, torch.zeros_like(t),
+                -w * co(w * (1 - t)) / den, w * co(w * t) / den, torch.zeros_like(t))
 
     ex2, ey2, exy = _moments(source, target)
-    cost = omega / (2 * den) * ((ex2 + ey2) * co(omega) - 2 * exy)
+    cost = float(w / (2 * den) * ((ex2 + ey2) * co(w) - 2 * exy))
     return AffinePaths(source, target, coeffs, cost, f"harmonic(omega={omega}, sign={sign:+d})")
 
 
@@ -170,7 +171,8 @@ def constant_force(source: Gaussian, target: Gaussian, g) -> AffinePaths:
         raise ValueError(f"g has dimension {g.shape[0]} but source has dimension {source.dim}")
 
     def coeffs(t):
-        return 1 - t, t, 0.5 * g * t * (1 - t), -1.0, 1.0, 0.5 * g * (1 - 2 * t)
+        one = torch.ones_like(t)
+        return 1 - t, t, 0.5 * g * t * (1 - t), -one, one, 0.5 * g * (1 - 2 * t)
 
     ex2, ey2, exy = _moments(source, target)
     gm = float(g @ (source.mean + target.mean))

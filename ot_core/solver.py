@@ -33,7 +33,7 @@ class DivergenceError(FloatingPointError):
 class GeodesicConfig:
     """Settings of Algorithm 1. The defaults solve the 2-D Gaussian example to ~0.1 % L2-UVP."""
 
-    steps: int = 600                  # outer iterations (one critic update each)
+    steps: int = 400                  # outer iterations (one critic update each)
     batch_size: int = 512
     width: int = 128                  # hidden units of the path network T
     depth: int = 3                    # hidden layers of T
@@ -44,7 +44,7 @@ class GeodesicConfig:
     time_derivative: str = "jvp"      # how ∂_t T is computed when path_degree is None: jvp | autograd | finite_difference
     time_sampling: str = "gauss-legendre"   # or "uniform" (fresh random times every step)
     n_times: int = 8                  # time nodes (or random times) per particle
-    path_steps: int = 5               # K_T: descent steps of T per critic step
+    path_steps: int = 3               # K_T: descent steps of T per critic step
     critic_steps: int = 1             # ascent steps of φ per outer iteration
     lr_path: float = 1e-3
     lr_critic: float = 1e-3
@@ -81,8 +81,8 @@ class GeodesicConfig:
 class VelocityConfig:
     """Settings of Algorithm 2."""
 
-    steps: int = 2000
-    batch_size: int = 1024
+    steps: int = 1000
+    batch_size: int = 512
     width: int = 128
     depth: int = 3
     activation: str = "silu"

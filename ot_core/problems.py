@@ -1,0 +1,28 @@
+"""The reference problems shared by the tests, the benchmarks and the book."""
+
+from __future__ import annotations
+
+import torch
+
+from .distributions import Gaussian
+
+
+def gaussian_pair_2d():
+    """The anisotropic 2-D pair: different means, correlations of opposite sign."""
+    return (Gaussian([0.0, 0.0], [[1.0, 0.3], [0.3, 0.5]]),
+            Gaussian([2.0, 1.0], [[0.5, -0.2], [-0.2, 1.5]]))
+
+
+def random_covariance(d: int, generator: torch.Generator, low: float = 0.5, high: float = 2.0) -> torch.Tensor:
+    """A random rotation of a diagonal matrix with eigenvalues uniform in [low, high]."""
+    q, _ = torch.linalg.qr(torch.randn(d, d, generator=generator, dtype=torch.float64))
+    eig = low + (high - low) * torch.rand(d, generator=generator, dtype=torch.float64)
+    return (q * eig) @ q.T
+
+
+def gaussian_pair(d: int, seed: int = 0):
+    """An anisotropic d-dimensional pair: N(0, Σ0) → N(m1, Σ1), Σ0 ≠ Σ1 random, m1 ~ N(0, I)."""
+    gen = torch.Generator().manual_seed(seed)
+    cov0 = random_covariance(d, gen)
+    mean1 = torch.randn(d, generator=gen, dtype=torch.float64)
+    return Gaussian(torch.zeros(d), cov0), Gaussian(mean1, random_covariance(d, gen))

@@ -1,0 +1,24 @@
+import pytest
+import torch
+
+import ot_core as otc
+
+
+@pytest.fixture(scope="session")
+def pair2d():
+    """The anisotropic 2-D Gaussian pair used across tests and benchmarks."""
+    return otc.problems.gaussian_pair_2d()
+
+
+@pytest.fixture(scope="session")
+def fitted(pair2d):
+    """A short Phase 1 + Phase 2 fit on the 2-D pair, shared by several tests."""
+    src, tgt = pair2d
+    geo = otc.fit_geodesic(src, tgt, steps=200, progress=False, seed=0)
+    vel = otc.fit_velocity(geo, src, steps=500, progress=False, seed=0)
+    return geo, vel
+
+
+@pytest.fixture
+def x2d(pair2d):
+    return pair2d[0].sample(5000, generator=torch.Generator().manual_seed(7))
