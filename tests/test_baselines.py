@@ -49,7 +49,6 @@ def test_straight_paths_and_identity(pair2d, x2d):
 
 
 def test_flow_matching_learns_the_map_and_is_reproducible(pair2d, x2d):
-    pytest.importorskip("torchcfm", reason="pip install --no-deps torchcfm")
     src, tgt = pair2d
     ex = otc.exact.gaussian(src, tgt)
     field = otc.baselines.flow_matching(src, tgt, steps=150, progress=False)
