@@ -96,7 +96,7 @@ def flow_matching(source, target, *, steps: int = 2000, batch_size: int = 512, w
 
     from ._checks import check_distribution, draw
     from .nets import VelocityNet
-    from .solver import VelocityConfig, VelocityField, _check_finite, _progress, resolve_device
+    from .solver import VelocityConfig, VelocityField, _progress, descend, record, resolve_device
 
     check_distribution(source, "source")
     check_distribution(target, "target")
@@ -121,15 +121,8 @@ def flow_matching(source, target, *, steps: int = 2000, batch_size: int = 512, w
             x1 = draw(target, batch_size, generator, "target").to(device)
             t, xt, ut = matcher.sample_location_and_conditional_flow(x0, x1)  # draws t with torch's global RNG
             loss = ((net(xt, t.reshape(-1, 1)) - ut) ** 2).sum(-1).mean()
-            _check_finite(loss, "the flow-matching loss", step, "Try a smaller lr.")
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            history["step"].append(step)
-            history["loss"].append(loss.item())
-            history["seconds"].append(time.perf_counter() - start)
-            if bar is not None:
-                bar.update(1)
+            descend(opt, loss, "the flow-matching loss", step, "Try a smaller lr.")
+            record(history, bar, start, step=step, loss=loss.item())
             if seconds is not None and history["seconds"][-1] >= seconds:
                 break
         if bar is not None:

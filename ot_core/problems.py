@@ -26,3 +26,32 @@ def gaussian_pair(d: int, seed: int = 0):
     cov0 = random_covariance(d, gen)
     mean1 = torch.randn(d, generator=gen, dtype=torch.float64)
     return Gaussian(torch.zeros(d), cov0), Gaussian(mean1, random_covariance(d, gen))
+
+
+class BrenierPair:
+    """A non-Gaussian pair with a known W2 map: target = ∇ψ#source for the strictly convex
+    ψ(x) = ½ xᵀAx + Σᵢ log cosh(xᵢ), A symmetric positive definite, so ∇ψ(x) = Ax + tanh(x)
+    (Jacobian A + diag(1 − tanh²) ≻ 0). By Brenier's theorem ∇ψ is the optimal map; the
+    target is sampled by pushing source samples through it."""
+
+    def __init__(self, source, A):
+        self.source, self.A, self.dim = source, torch.as_tensor(A, dtype=torch.float64), source.dim
+
+    def map(self, x) -> torch.Tensor:
+        """T*(x) = Ax + tanh(x)."""
+        x = torch.as_tensor(x)
+        return (x.double() @ self.A + torch.tanh(x.double())).to(x.dtype)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.map(self.source.sample(n, generator=generator)).float()
+
+    def __repr__(self):
+        return f"BrenierPair(dim={self.dim})"
+
+
+def brenier_pair(d: int, seed: int = 0):
+    """(source, target) with source N(0, Σ0) random and target ∇ψ#source (see :class:`BrenierPair`);
+    ``target.map`` is the exact W2 map."""
+    gen = torch.Generator().manual_seed(seed)
+    source = Gaussian(torch.zeros(d), random_covariance(d, gen))
+    return source, BrenierPair(source, random_covariance(d, gen))

@@ -31,7 +31,7 @@ class DivergenceError(FloatingPointError):
 
 @dataclass
 class GeodesicConfig:
-    """Settings of Algorithm 1. The defaults solve the 2-D Gaussian example to ~0.1 % L2-UVP."""
+    """Settings of Algorithm 1. The defaults reach about 0.1–0.2 % L2-UVP on the 2-D Gaussian example."""
 
     steps: int = 400                  # outer iterations (one critic update each)
     batch_size: int = 512
@@ -156,6 +156,26 @@ def _cosine(step: int, steps: int, final: float) -> float:
 def _check_finite(value: torch.Tensor, what: str, step: int, hint: str) -> None:
     if not torch.isfinite(value):
         raise DivergenceError(f"{what} became {value.item()} at step {step}: training diverged. {hint}")
+
+
+def descend(optimizer, loss: torch.Tensor, what: str, step: int, hint: str, clip: float | None = None) -> None:
+    """One optimizer step on ``loss``; a non-finite loss stops training with a DivergenceError."""
+    _check_finite(loss, what, step, hint)
+    optimizer.zero_grad()
+    loss.backward()
+    if clip:
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(params, clip)
+    optimizer.step()
+
+
+def record(history: dict, bar, start: float, **values) -> None:
+    """Append one step's values (and the elapsed seconds) to ``history``; advance the bar."""
+    for key, value in values.items():
+        history[key].append(value)
+    history["seconds"].append(time.perf_counter() - start)
+    if bar is not None:
+        bar.update(1)
 
 
 class Geodesic:
@@ -306,12 +326,7 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
             if cfg.gradient_penalty > 0:
                 (grad,) = torch.autograd.grad(phi_y.sum(), y, create_graph=True)
                 critic_loss = critic_loss + cfg.gradient_penalty * (grad**2).sum(-1).mean() / critic.scale**2
-            _check_finite(critic_loss, "the critic loss", step, hint)
-            opt_phi.zero_grad()
-            critic_loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(critic.parameters(), cfg.grad_clip)
-            opt_phi.step()
+            descend(opt_phi, critic_loss, "the critic loss", step, hint, cfg.grad_clip)
 
         # descent of T on E_μ ∫ L dt − E_μ φ(T(x, 1))
         for _ in range(cfg.path_steps):
@@ -322,27 +337,16 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
             lag = lagrangian(pos.reshape(K * B, -1), vel.reshape(K * B, -1), t.expand(K, B, 1).reshape(K * B, 1))
             action = (w @ lag.view(K, B)).mean()
             path_loss = action - critic(path_net.map(x)).mean()
-            _check_finite(path_loss, "the path loss", step, hint)
-            opt_T.zero_grad()
-            path_loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(path_net.parameters(), cfg.grad_clip)
-            opt_T.step()
+            descend(opt_T, path_loss, "the path loss", step, hint, cfg.grad_clip)
             if averaged is not None:
                 with torch.no_grad():
                     for p_avg, p in zip(averaged.parameters(), path_net.parameters()):
                         p_avg.lerp_(p, 1 - cfg.ema)
 
-        history["step"].append(step)
-        history["path_loss"].append(path_loss.item())
-        history["critic_loss"].append(critic_loss.item())
-        history["action"].append(action.item())
-        history["gap"].append(gap.item())
-        history["seconds"].append(time.perf_counter() - start)
-        if bar is not None:
-            bar.update(1)
-            if step % 20 == 0:
-                bar.set_postfix(action=f"{action.item():.4g}", gap=f"{gap.item():.2e}")
+        record(history, bar, start, step=step, path_loss=path_loss.item(), critic_loss=critic_loss.item(),
+               action=action.item(), gap=gap.item())
+        if bar is not None and step % 20 == 0:
+            bar.set_postfix(action=f"{action.item():.4g}", gap=f"{gap.item():.2e}")
     if bar is not None:
         bar.close()
     return Geodesic(averaged if averaged is not None else path_net, critic, cfg, history, lagrangian)
@@ -411,15 +415,8 @@ def fit_velocity(geo: Geodesic, source, config=None, *, seed: int = 0, device=No
         with torch.no_grad():
             z, u = path_net.position_and_velocity(x, t)
         loss = ((net(z, t) - u) ** 2).sum(-1).mean()
-        _check_finite(loss, "the velocity loss", step, "Try a smaller lr.")
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history["step"].append(step)
-        history["loss"].append(loss.item())
-        history["seconds"].append(time.perf_counter() - start)
-        if bar is not None:
-            bar.update(1)
+        descend(opt, loss, "the velocity loss", step, "Try a smaller lr.")
+        record(history, bar, start, step=step, loss=loss.item())
     if bar is not None:
         bar.close()
     return VelocityField(net, cfg, history)
