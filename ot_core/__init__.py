@@ -5,7 +5,7 @@ After Chen & Liu, "Neural solver for Wasserstein Geodesics and optimal transport
 T(x, 1) by a minimax game with a critic; Algorithm 2 (``fit_velocity``) learns the Eulerian
 velocity field v(z, t)."""
 
-from . import baselines, data, exact, metrics, problems
+from . import baselines, data, exact, metrics, plotting, problems
 from .distributions import Empirical, Gaussian, GaussianMixture
 from .lagrangians import ConstantForce, GaussianBump, Harmonic, Kinetic, Lagrangian, Potential
 from .ode import integrate
@@ -18,5 +18,5 @@ __all__ = [
     "Gaussian", "GaussianMixture", "Empirical",
     "Lagrangian", "Kinetic", "Harmonic", "ConstantForce", "Potential", "GaussianBump",
     "fit_geodesic", "fit_velocity", "Geodesic", "VelocityField", "GeodesicConfig", "VelocityConfig",
-    "DivergenceError", "integrate", "exact", "metrics", "baselines", "problems", "data",
+    "DivergenceError", "integrate", "exact", "metrics", "baselines", "plotting", "problems", "data",
 ]

@@ -56,6 +56,18 @@ def sync(paths) -> int:
     return 0
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widgets(nb) -> None:
+    """Remove live widgets (sliders) from a notebook: the static book cannot run them, and
+    each slider is followed by a cell that draws its default figure."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+
+
 def execute(paths, fast: bool, timeout: int) -> int:
     from nbclient import NotebookClient
 
@@ -71,7 +83,7 @@ def execute(paths, fast: bool, timeout: int) -> int:
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
                                 resources={"metadata": {"path": str(BOOK)}})
         try:
             client.execute()
@@ -80,7 +92,7 @@ def execute(paths, fast: bool, timeout: int) -> int:
             print(f"{path.name}: FAILED after {time.perf_counter() - start:.0f} s: {str(exc)[:2000]}")
         else:
             print(f"{path.name}: {time.perf_counter() - start:.0f} s ({'FAST' if fast else 'full'} mode)")
-        nb.metadata.pop("widgets", None)
+        strip_widgets(nb)
         if not fast:  # only full runs are committed
             nbformat.write(nb, path)
         sys.stdout.flush()
@@ -93,7 +105,7 @@ def main() -> int:
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--fast", action="store_true", help="FAST mode; outputs are not written back")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     paths = [p.resolve() for p in args.notebooks] or sorted(BOOK.glob("[0-9]*.ipynb"))
     if args.command == "sync":
         return sync(paths)
