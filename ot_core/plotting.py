@@ -111,11 +111,26 @@ def animate(frames, times=None, lims=None, background=None, interval=80, size=4.
         return pts, title
 
     anim = animation.FuncAnimation(fig, update, frames=len(frames), interval=interval, blit=False)
-    html = anim.to_jshtml(default_mode="reflect")
+    html = self_contained(anim.to_jshtml(default_mode="reflect"))
     plt.close(fig)
     from IPython.display import HTML
 
     return HTML(html)
+
+
+_ICONS = {"fa-minus": "−", "fa-fast-backward": "⏮", "fa-step-backward": "⏪", "fa-play fa-flip-horizontal": "◀",
+          "fa-pause": "⏸", "fa-play": "▶", "fa-step-forward": "⏩", "fa-fast-forward": "⏭", "fa-plus": "+"}
+
+
+def self_contained(html: str) -> str:
+    """Matplotlib's player loads Font Awesome from a CDN for its button icons; use plain
+    symbols instead, so that the animation works offline and without console errors."""
+    import re
+
+    html = re.sub(r'<link rel="stylesheet"\s+href="https://maxcdn[^"]*font-awesome[^"]*">', "", html)
+    for icon, symbol in _ICONS.items():
+        html = html.replace(f'<i class="fa {icon}"></i>', symbol)
+    return html
 
 
 def time_slider(draw, t0: float = 0.5, step: float = 0.05, description: str = "t"):

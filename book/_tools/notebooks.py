@@ -34,7 +34,8 @@ def colab_link(url: str, notebook: Path) -> str:
     return f"https://colab.research.google.com/github/{slug}/blob/main/book/{notebook.name}"
 
 
-BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]\([^)]*\)")
+# The badge image is served with the book (it renders offline too); the link goes to Colab.
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*colab-badge\.svg\)\]\([^)]*\)")
 REPO_LINE = re.compile(r'^REPO = "[^"]*"', re.M)
 
 
@@ -42,7 +43,7 @@ def sync(paths) -> int:
     url, changed = repository_url(), 0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_link(url, path)})"
+        badge = f"[![Open In Colab](_static/colab-badge.svg)]({colab_link(url, path)})"
         before = [c.source for c in nb.cells]
         for cell in nb.cells:
             if cell.cell_type == "markdown":
