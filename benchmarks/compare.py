@@ -24,6 +24,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="CI-sized: few steps, small samples, 2 seeds")
     parser.add_argument("--json", help="write one record per (task, method, seed, metric) to this file")
     parser.add_argument("--seeds", type=int, help="number of seeds (default 5; 2 with --quick)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
     parser.add_argument("--tasks", help="comma-separated subset of: " + ", ".join(B.compare_tasks()))
     parser.add_argument("--steps", type=int, help="outer steps of Algorithm 1 (default 400; 20 with --quick)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for these small nets)")
@@ -44,7 +45,7 @@ def main(argv=None):
 
     records, start = [], time.perf_counter()
     for task in tasks:
-        for seed in range(seeds):
+        for seed in range(args.first_seed, args.first_seed + seeds):
             records += B.compare_one(task, seed, **size)
             print(f"done: {task} seed {seed} ({time.perf_counter() - start:.0f} s so far)", flush=True)
     if args.json:
