@@ -1,7 +1,8 @@
 """Peers side by side: this solver (Phase 1 map, Phase 2 velocity and its ODE samples), OT-CFM
 given the same wall-clock, POT exact OT on samples, the linear map and the identity.
 
-    python benchmarks/compare.py [--quick] [--json FILE] [--seeds N] [--tasks a,b] [--steps S]
+    python benchmarks/compare.py [--quick] [--json FILE] [--seeds N] [--tasks a,b] [--steps S] [--jobs J]
+    python benchmarks/compare.py --from-json FILE [FILE ...]     # the table of saved runs
 
 Prints a markdown table: each metric as median [min, max] over seeds. L2-UVP, path and
 velocity errors where the exact answer is known (Gaussian pairs, harmonic Lagrangian);
@@ -29,7 +30,13 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, help="outer steps of Algorithm 1 (default 400; 20 with --quick)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for these small nets)")
     parser.add_argument("--velocity-steps", type=int, help="steps of Algorithm 2 (default 1000; 50 with --quick)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs (task, seed) in this many processes at once")
+    parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the table of saved records and exit")
     args = parser.parse_args(argv)
+    if args.from_json:
+        records = [r for name in args.from_json for r in json.load(open(name))]
+        print(B.compare_table(records))
+        return
     torch.set_num_threads(args.threads)
     tasks = args.tasks.split(",") if args.tasks else list(B.compare_tasks())
     unknown = set(tasks) - set(B.compare_tasks())
@@ -44,14 +51,23 @@ def main(argv=None):
         size["velocity_steps"] = args.velocity_steps
 
     records, start = [], time.perf_counter()
-    for task in tasks:
-        for seed in range(args.first_seed, args.first_seed + seeds):
-            records += B.compare_one(task, seed, **size)
-            print(f"done: {task} seed {seed} ({time.perf_counter() - start:.0f} s so far)", flush=True)
+
+    def done(call, result):   # the JSON file is rewritten after every run, so a stopped run keeps its results
+        records.extend(result)
+        print(f"done: {call['task']} seed {call['seed']} ({time.perf_counter() - start:.0f} s so far)", flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(records, f, indent=1)
+
+    calls = [dict(task=task, seed=seed, **size) for task in tasks
+             for seed in range(args.first_seed, args.first_seed + seeds)]
+    results = B.run_all(B.compare_one, calls, jobs=args.jobs, threads=args.threads, on_result=done)
+    records = [r for result in results for r in result]   # in the order of the calls
     if args.json:
         with open(args.json, "w") as f:
             json.dump(records, f, indent=1)
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; {seeds} seeds; "
+    print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
+          f"{seeds} seeds; "
           f"Algorithm 1: {size['steps']} steps, Algorithm 2: {size['velocity_steps']} steps; "
           f"OT-CFM: same wall-clock as Algorithm 1 + 2; total {time.perf_counter() - start:.0f} s\n")
     print(B.compare_table(records))

@@ -1,11 +1,13 @@
 """Cost and accuracy of Algorithm 1 against dimension and batch size, at a fixed step budget.
 
-    python benchmarks/scaling.py [--quick] [--json FILE] [--steps S]
+    python benchmarks/scaling.py [--quick] [--json FILE] [--steps S] [--jobs J]
+    python benchmarks/scaling.py --from-json FILE [FILE ...]     # the tables of saved runs
 
 Dimension sweep (2 … 128): a Gaussian pair (``problems.gaussian_pair``) and a non-Gaussian
 pair with a known map (``problems.brenier_pair``: target = ∇ψ#source, ∇ψ(x) = Ax + tanh x).
 Batch sweep (128 … 2048) on the 10-D Gaussian pair. Prints seconds per outer step and the
-final L2-UVP, and the log-log slope of the cost (cost ∝ size^slope)."""
+final L2-UVP, and the log-log slope of the cost (cost ∝ size^slope). With ``--jobs J`` the runs
+share the processor with J − 1 others: compare timings only between runs made the same way."""
 
 from __future__ import annotations
 
@@ -25,29 +27,46 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI-sized: 5 steps, fewer sizes")
     parser.add_argument("--json", help="write one record per run to this file")
-    parser.add_argument("--steps", type=int, help="outer steps per run (default 80)")
+    parser.add_argument("--steps", type=int, help="outer steps per run (default 400, the solver's default)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs in this many processes at once")
+    parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the tables of saved runs and exit")
     args = parser.parse_args(argv)
+    if args.from_json:
+        report([r for name in args.from_json for r in json.load(open(name))])
+        return
     torch.set_num_threads(args.threads)
-    steps = args.steps or (5 if args.quick else 80)
+    steps = args.steps or (5 if args.quick else 400)
     dims = (2, 8, 32) if args.quick else DIMS
     batches = (128, 512) if args.quick else BATCHES
 
-    B.scaling_one("gaussian", 2, steps=2)   # warm-up (first-call overheads), not reported
     runs, start = [], time.perf_counter()
-    for family in ("gaussian", "brenier"):
-        for d in dims:
-            runs.append(B.scaling_one(family, d, steps=steps))
-            print(f"done: {family} d={d} ({time.perf_counter() - start:.0f} s so far)", flush=True)
-    for b in batches:
-        runs.append(dict(B.scaling_one("gaussian", 10, batch_size=b, steps=steps), sweep="batch"))
-        print(f"done: batch {b} ({time.perf_counter() - start:.0f} s so far)", flush=True)
+
+    calls = [dict(family=family, d=d, batch_size=512, steps=steps) for family in ("gaussian", "brenier") for d in dims]
+    batch_calls = [dict(family="gaussian", d=10, batch_size=b, steps=steps) for b in batches]
+
+    def done(call, result):   # the JSON file is rewritten after every run, so a stopped run keeps its results
+        if call in batch_calls:
+            result["sweep"] = "batch"
+        runs.append(result)
+        print(f"done: {call['family']} d={call['d']} batch {call['batch_size']} ({time.perf_counter() - start:.0f} s so far)",
+              flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(runs, f, indent=1)
+
+    runs = B.run_all(B.scaling_one, calls + batch_calls, jobs=args.jobs, threads=args.threads, on_result=done)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(runs, f, indent=1)
+    print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
+          f"{steps} outer steps per run, defaults otherwise (batch 512 in the dimension sweep); "
+          f"total {time.perf_counter() - start:.0f} s\n")
+    report(runs)
 
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; {steps} outer steps per run, "
-          f"defaults otherwise (batch 512 in the dimension sweep); total {time.perf_counter() - start:.0f} s\n")
+
+def report(runs) -> None:
+    """The table of runs and the log-log slopes of the cost."""
     rows = [[r["family"], str(r["dim"]), str(r["batch_size"]), f"{r['seconds per step']:.3f}", f"{r['L2-UVP %']:.3g}"]
             for r in runs]
     print(B.markdown_table(rows, ["pair", "dim", "batch", "seconds / step", "L2-UVP %"]))
@@ -58,7 +77,6 @@ def main(argv=None):
               f" (d = {sel[0]['dim']}…{sel[-1]['dim']})")
     sel = [r for r in runs if r.get("sweep") == "batch"]
     print(f"- batch (10-D Gaussian): seconds/step ∝ batch^{B.loglog_slope([r['batch_size'] for r in sel], [r['seconds per step'] for r in sel]):.2f}")
-
 
 if __name__ == "__main__":
     main()

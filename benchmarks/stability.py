@@ -1,6 +1,7 @@
 """Stabilisers of Algorithm 1, one at a time against the defaults, on the 2-D Gaussian pair.
 
-    python benchmarks/stability.py [--quick] [--json FILE] [--seeds N] [--steps S]
+    python benchmarks/stability.py [--quick] [--json FILE] [--seeds N] [--steps S] [--jobs J]
+    python benchmarks/stability.py --from-json FILE [FILE ...]     # the tables of saved runs
 
 For each variant and seed: the final map L2-UVP, the fluctuation of the action over the last
 20 % of steps (std of ``geo.history["action"]``), wall-clock, and two monitors that need no
@@ -29,7 +30,12 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, help="outer steps of Algorithm 1 (default 400)")
     parser.add_argument("--variants", help="comma-separated subset of: " + "; ".join(B.STABILISERS))
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs (variant, seed) in this many processes at once")
+    parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the tables of saved runs and exit")
     args = parser.parse_args(argv)
+    if args.from_json:
+        report([r for name in args.from_json for r in json.load(open(name))])
+        return
     torch.set_num_threads(args.threads)
     variants = args.variants.split(",") if args.variants else list(B.STABILISERS)
     if args.quick and not args.variants:
@@ -39,17 +45,28 @@ def main(argv=None):
     size = dict(n_eval=1000, n_w2=200) if args.quick else {}
 
     runs, start = [], time.perf_counter()
-    for name in variants:
-        n = max(seeds, 5) if name == "defaults (path_steps 3)" and not args.quick else seeds
-        for seed in range(n):
-            runs.append(B.stability_one(name, seed, steps=steps, **size))
-        print(f"done: {name} ({time.perf_counter() - start:.0f} s so far)", flush=True)
+
+    def done(call, result):   # the JSON file is rewritten after every run, so a stopped run keeps its results
+        runs.append(result)
+        print(f"done: {call['name']} seed {call['seed']} ({time.perf_counter() - start:.0f} s so far)", flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(runs, f, indent=1)
+
+    calls = [dict(name=name, seed=seed, steps=steps, **size) for name in variants
+             for seed in range(max(seeds, 5) if name == "defaults (path_steps 3)" and not args.quick else seeds)]
+    runs = B.run_all(B.stability_one, calls, jobs=args.jobs, threads=args.threads, on_result=done)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(runs, f, indent=1)
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads; 2-D Gaussian pair; {steps} outer steps; "
-          f"{seeds} seeds per variant (defaults: {max(seeds, 5) if not args.quick else seeds}); "
-          f"total {time.perf_counter() - start:.0f} s\n")
+    print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
+          f"2-D Gaussian pair; {steps} outer steps; {seeds} seeds per variant "
+          f"(defaults: {max(seeds, 5) if not args.quick else seeds}); total {time.perf_counter() - start:.0f} s\n")
+    report(runs)
+
+
+def report(runs) -> None:
+    """The ablation table, the monitors' rank correlations and the defaults' spread."""
     print(B.stability_table(runs))
     ok = [r for r in runs if not r["diverged"]]
     uvp = [r["L2-UVP %"] for r in ok]
@@ -60,7 +77,6 @@ def main(argv=None):
     if d:
         print(f"\ndefaults over {len(d)} seeds: median {np.median(d):.3g} %, spread (max − min) {max(d) - min(d):.3g} %, "
               f"diverged {sum(r['diverged'] for r in runs if r['variant'] == 'defaults (path_steps 3)')}")
-
 
 if __name__ == "__main__":
     main()

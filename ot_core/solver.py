@@ -52,7 +52,8 @@ class GeodesicConfig:
     lr_decay: float = 0.1             # learning rates decay (cosine) to this fraction of their start
     critic_weight_decay: float = 0.0
     gradient_penalty: float = 0.0     # λ·E_ν|∇φ|² added to the critic loss (inputs standardised)
-    ema: float = 0.0                  # decay of an exponential moving average of T's weights (0: off)
+    ema: float = 0.0                  # decay of an exponential moving average of T's weights (0: off);
+                                      # the returned map is the average, the history the trained network
     warm_start: str = "none"          # "linear": start F at the moment-matched linear map
     warm_start_steps: int = 300
     grad_clip: float | None = None    # clip the gradient norm of both networks

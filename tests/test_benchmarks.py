@@ -28,3 +28,57 @@ def test_compare_quick_json(tmp_path):
     metrics = {(r["method"], r["metric"]) for r in records}
     assert {("ours T(·,1)", "L2-UVP %"), ("ours T(·,1)", "path error %"), ("ours ODE of v", "velocity error %"),
             ("OT-CFM same time", "velocity error %"), ("W2 floor", "W2")} <= metrics
+
+
+def test_run_all_keeps_order_across_processes():
+    from ot_core import benchmarking as B
+
+    calls = [dict(xs=[1, 2, 4, 8], ys=[1, 2**k, 4**k, 8**k]) for k in (3, 1, 2)]
+    seen = []
+    slopes = B.run_all(B.loglog_slope, calls, jobs=2, on_result=lambda call, result: seen.append(result))
+    assert [round(s, 6) for s in slopes] == [3, 1, 2]          # the order of the calls, not of completion
+    assert sorted(round(s, 6) for s in seen) == [1, 2, 3]
+    assert B.run_all(B.loglog_slope, calls[:1]) == slopes[:1]   # jobs=1 runs in this process
+
+
+def test_run_all_rejects_bad_jobs():
+    import pytest
+
+    from ot_core import benchmarking as B
+
+    with pytest.raises(ValueError, match="jobs"):
+        B.run_all(B.loglog_slope, [], jobs=0)
+
+
+def test_from_json_prints_the_table_of_saved_records(tmp_path):
+    records = [{"task": "gauss-2d", "method": m, "seed": s, "metric": "L2-UVP %", "value": v, "seconds": 1.0}
+               for m, vals in (("ours T(·,1)", (0.1, 0.3)), ("identity", (270.0, 280.0))) for s, v in enumerate(vals)]
+    halves = [tmp_path / "a.json", tmp_path / "b.json"]
+    halves[0].write_text(json.dumps(records[:3]))
+    halves[1].write_text(json.dumps(records[3:]))
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare.py"), "--from-json", *map(str, halves)],
+                         check=True, cwd=ROOT, timeout=120, capture_output=True, text=True).stdout
+    rows = [line for line in out.splitlines() if line.startswith("| gauss-2d")]
+    assert len(rows) == 2
+    assert "0.2 [0.1, 0.3]" in rows[0] and "275 [270, 280]" in rows[1]   # median [min, max] over both files
+
+
+def test_stored_full_runs_are_complete():
+    """The records that chapter 100 reads: every task, method and seed of the default-budget runs."""
+    results = ROOT / "benchmarks" / "results"
+    compare = json.loads((results / "compare.json").read_text())
+    tasks = {r["task"] for r in compare}
+    assert tasks == {"gauss-2d", "gauss-10d", "mixture-2d", "mixture-10d", "harmonic-2d"}
+    for task in tasks:
+        seeds = {r["seed"] for r in compare if r["task"] == task and r["method"] == "ours T(·,1)"}
+        assert seeds == {0, 1, 2, 3, 4}, (task, seeds)
+    assert all(math.isfinite(r["value"]) for r in compare)
+    stability = json.loads((results / "stability.json").read_text())
+    from ot_core import benchmarking as B
+
+    assert {r["variant"] for r in stability} == set(B.STABILISERS)
+    scaling = json.loads((results / "scaling.json").read_text())
+    assert {r["dim"] for r in scaling if "sweep" not in r} == {2, 4, 8, 16, 32, 64, 128}
+    assert {r["batch_size"] for r in scaling if r.get("sweep") == "batch"} == {128, 256, 512, 1024, 2048}
+    for name in ("compare", "stability", "scaling"):   # the header line that chapter 100 prints
+        assert any("per run" in line for line in (results / f"{name}.log").read_text().splitlines())
