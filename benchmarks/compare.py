@@ -50,22 +50,13 @@ def main(argv=None):
     if args.velocity_steps:
         size["velocity_steps"] = args.velocity_steps
 
-    records, start = [], time.perf_counter()
-
-    def done(call, result):   # the JSON file is rewritten after every run, so a stopped run keeps its results
-        records.extend(result)
-        print(f"done: {call['task']} seed {call['seed']} ({time.perf_counter() - start:.0f} s so far)", flush=True)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(records, f, indent=1)
-
+    start = time.perf_counter()
+    collect = B.Collector(args.json, lambda call: f"{call['task']} seed {call['seed']}", flatten=True)
     calls = [dict(task=task, seed=seed, **size) for task in tasks
              for seed in range(args.first_seed, args.first_seed + seeds)]
-    results = B.run_all(B.compare_one, calls, jobs=args.jobs, threads=args.threads, on_result=done)
+    results = B.run_all(B.compare_one, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
     records = [r for result in results for r in result]   # in the order of the calls
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(records, f, indent=1)
+    collect.save(records)
     print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{seeds} seeds; "
           f"Algorithm 1: {size['steps']} steps, Algorithm 2: {size['velocity_steps']} steps; "

@@ -40,25 +40,18 @@ def main(argv=None):
     dims = (2, 8, 32) if args.quick else DIMS
     batches = (128, 512) if args.quick else BATCHES
 
-    runs, start = [], time.perf_counter()
-
+    start = time.perf_counter()
     calls = [dict(family=family, d=d, batch_size=512, steps=steps) for family in ("gaussian", "brenier") for d in dims]
     batch_calls = [dict(family="gaussian", d=10, batch_size=b, steps=steps) for b in batches]
+    collect = B.Collector(args.json, lambda call: f"{call['family']} d={call['d']} batch {call['batch_size']}")
 
-    def done(call, result):   # the JSON file is rewritten after every run, so a stopped run keeps its results
+    def done(call, result):
         if call in batch_calls:
             result["sweep"] = "batch"
-        runs.append(result)
-        print(f"done: {call['family']} d={call['d']} batch {call['batch_size']} ({time.perf_counter() - start:.0f} s so far)",
-              flush=True)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(runs, f, indent=1)
+        collect(call, result)
 
     runs = B.run_all(B.scaling_one, calls + batch_calls, jobs=args.jobs, threads=args.threads, on_result=done)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(runs, f, indent=1)
+    collect.save(runs)
     print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{steps} outer steps per run, defaults otherwise (batch 512 in the dimension sweep); "
           f"total {time.perf_counter() - start:.0f} s\n")

@@ -44,21 +44,12 @@ def main(argv=None):
     steps = args.steps or (15 if args.quick else 400)
     size = dict(n_eval=1000, n_w2=200) if args.quick else {}
 
-    runs, start = [], time.perf_counter()
-
-    def done(call, result):   # the JSON file is rewritten after every run, so a stopped run keeps its results
-        runs.append(result)
-        print(f"done: {call['name']} seed {call['seed']} ({time.perf_counter() - start:.0f} s so far)", flush=True)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump(runs, f, indent=1)
-
+    start = time.perf_counter()
+    collect = B.Collector(args.json, lambda call: f"{call['name']} seed {call['seed']}")
     calls = [dict(name=name, seed=seed, steps=steps, **size) for name in variants
              for seed in range(max(seeds, 5) if name == "defaults (path_steps 3)" and not args.quick else seeds)]
-    runs = B.run_all(B.stability_one, calls, jobs=args.jobs, threads=args.threads, on_result=done)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(runs, f, indent=1)
+    runs = B.run_all(B.stability_one, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
+    collect.save(runs)
     print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"2-D Gaussian pair; {steps} outer steps; {seeds} seeds per variant "
           f"(defaults: {max(seeds, 5) if not args.quick else seeds}); total {time.perf_counter() - start:.0f} s\n")

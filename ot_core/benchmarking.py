@@ -68,6 +68,32 @@ def run_all(fn, calls: list[dict], jobs: int = 1, threads: int = 1, on_result=No
     return results
 
 
+class Collector:
+    """The ``on_result`` of :func:`run_all` for the benchmark scripts: keeps each result as its run
+    finishes (``flatten``: a result is a list of records), prints one progress line naming the run
+    (``label(call)``), and rewrites ``json_path`` (if given) after every run, so that a run stopped
+    half way still leaves what it has done."""
+
+    def __init__(self, json_path=None, label=str, flatten: bool = False):
+        self.json_path, self.label, self.flatten = json_path, label, flatten
+        self.items, self.start = [], time.perf_counter()
+
+    def __call__(self, call: dict, result) -> None:
+        if self.flatten:
+            self.items.extend(result)
+        else:
+            self.items.append(result)
+        print(f"done: {self.label(call)} ({time.perf_counter() - self.start:.0f} s so far)", flush=True)
+        self.save(self.items)
+
+    def save(self, items) -> None:
+        if self.json_path:
+            import json
+
+            with open(self.json_path, "w") as f:
+                json.dump(items, f, indent=1)
+
+
 # ----------------------------------------------------------------------------------- tasks
 
 

@@ -168,6 +168,10 @@ def test_page_renders_in_browser(browser, page):
     assert "$$" not in prose and not re.search(r"\\(frac|mathbb|int)\b", prose), "raw TeX left untypeset"
     if "math notranslate" in html:
         assert driver.find_elements("css selector", "mjx-container"), "MathJax did not typeset the math"
+    # a markdown table in a cell output must render as a table, not as a paragraph of pipes
+    raw_tables = [p.text[:80] for p in driver.find_elements("css selector", "article .cell_output p")
+                  if re.search(r"\|\s*(-{3,}|—)", p.text)]
+    assert not raw_tables, f"markdown tables left unrendered: {raw_tables}"
     name = Path(page).name
     if name[:2].isdigit():
         figures = "article .cell_output img[src]"   # the animation frames are checked below
