@@ -7,7 +7,12 @@ number, so that a JSON file of them is easy to filter and to check."""
 
 from __future__ import annotations
 
+import concurrent.futures
+import json
 import math
+import multiprocessing
+import os
+import platform
 import time
 
 import numpy as np
@@ -28,9 +33,6 @@ def _init_worker(threads: int) -> None:
 
 def machine() -> str:
     """One line naming the processor and the number of CPU cores (for the tables' headers)."""
-    import os
-    import platform
-
     name = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -53,14 +55,11 @@ def run_all(fn, calls: list[dict], jobs: int = 1, threads: int = 1, on_result=No
             if on_result is not None:
                 on_result(kwargs, results[-1])
         return results
-    import concurrent.futures as cf
-    import multiprocessing
-
     results = [None] * len(calls)
-    with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=_init_worker, initargs=(threads,)) as pool:
         futures = {pool.submit(fn, **kwargs): i for i, kwargs in enumerate(calls)}
-        for future in cf.as_completed(futures):
+        for future in concurrent.futures.as_completed(futures):
             i = futures[future]
             results[i] = future.result()
             if on_result is not None:
@@ -88,8 +87,6 @@ class Collector:
 
     def save(self, items) -> None:
         if self.json_path:
-            import json
-
             with open(self.json_path, "w") as f:
                 json.dump(items, f, indent=1)
 
