@@ -12,7 +12,6 @@ barycentric map exists only on its own samples and is evaluated there."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
@@ -23,19 +22,15 @@ from ot_core import benchmarking as B
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI-sized: few steps, small samples, 2 seeds")
-    parser.add_argument("--json", help="write one record per (task, method, seed, metric) to this file")
     parser.add_argument("--seeds", type=int, help="number of seeds (default 5; 2 with --quick)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, first-seed + 1, ...")
     parser.add_argument("--tasks", help="comma-separated subset of: " + ", ".join(B.compare_tasks()))
     parser.add_argument("--steps", type=int, help="outer steps of Algorithm 1 (default 400; 20 with --quick)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1: fastest for these small nets)")
     parser.add_argument("--velocity-steps", type=int, help="steps of Algorithm 2 (default 1000; 50 with --quick)")
-    parser.add_argument("--jobs", type=int, default=1, help="runs (task, seed) in this many processes at once")
-    parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the table of saved records and exit")
+    B.add_run_options(parser, "(task, seed)")
     args = parser.parse_args(argv)
     if args.from_json:
-        records = [r for name in args.from_json for r in json.load(open(name))]
-        print(B.compare_table(records))
+        print(B.compare_table(B.load_records(args.from_json)))
         return
     torch.set_num_threads(args.threads)
     tasks = args.tasks.split(",") if args.tasks else list(B.compare_tasks())
@@ -50,7 +45,6 @@ def main(argv=None):
     if args.velocity_steps:
         size["velocity_steps"] = args.velocity_steps
 
-    start = time.perf_counter()
     collect = B.Collector(args.json, lambda call: f"{call['task']} seed {call['seed']}", flatten=True)
     calls = [dict(task=task, seed=seed, **size) for task in tasks
              for seed in range(args.first_seed, args.first_seed + seeds)]
@@ -60,7 +54,7 @@ def main(argv=None):
     print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{seeds} seeds; "
           f"Algorithm 1: {size['steps']} steps, Algorithm 2: {size['velocity_steps']} steps; "
-          f"OT-CFM: same wall-clock as Algorithm 1 + 2; total {time.perf_counter() - start:.0f} s\n")
+          f"OT-CFM: same wall-clock as Algorithm 1 + 2; total {time.perf_counter() - collect.start:.0f} s\n")
     print(B.compare_table(records))
 
 

@@ -12,7 +12,6 @@ share the processor with J − 1 others: compare timings only between runs made 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import torch
@@ -26,21 +25,17 @@ BATCHES = (128, 256, 512, 1024, 2048)
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI-sized: 5 steps, fewer sizes")
-    parser.add_argument("--json", help="write one record per run to this file")
     parser.add_argument("--steps", type=int, help="outer steps per run (default 400, the solver's default)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--jobs", type=int, default=1, help="runs in this many processes at once")
-    parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the tables of saved runs and exit")
+    B.add_run_options(parser, "(pair, dimension, batch)")
     args = parser.parse_args(argv)
     if args.from_json:
-        report([r for name in args.from_json for r in json.load(open(name))])
+        report(B.load_records(args.from_json))
         return
     torch.set_num_threads(args.threads)
     steps = args.steps or (5 if args.quick else 400)
     dims = (2, 8, 32) if args.quick else DIMS
     batches = (128, 512) if args.quick else BATCHES
 
-    start = time.perf_counter()
     calls = [dict(family=family, d=d, batch_size=512, steps=steps) for family in ("gaussian", "brenier") for d in dims]
     batch_calls = [dict(family="gaussian", d=10, batch_size=b, steps=steps) for b in batches]
     collect = B.Collector(args.json, lambda call: f"{call['family']} d={call['d']} batch {call['batch_size']}")
@@ -54,7 +49,7 @@ def main(argv=None):
     collect.save(runs)
     print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{steps} outer steps per run, defaults otherwise (batch 512 in the dimension sweep); "
-          f"total {time.perf_counter() - start:.0f} s\n")
+          f"total {time.perf_counter() - collect.start:.0f} s\n")
     report(runs)
 
 

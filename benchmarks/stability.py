@@ -13,7 +13,6 @@ changed here; the table says which settings help."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
@@ -25,16 +24,13 @@ from ot_core import benchmarking as B
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI-sized: 15 steps, 2 seeds, 3 variants")
-    parser.add_argument("--json", help="write one record per run to this file")
     parser.add_argument("--seeds", type=int, help="seeds per variant (default 3; the defaults get max(seeds, 5))")
     parser.add_argument("--steps", type=int, help="outer steps of Algorithm 1 (default 400)")
     parser.add_argument("--variants", help="comma-separated subset of: " + "; ".join(B.STABILISERS))
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--jobs", type=int, default=1, help="runs (variant, seed) in this many processes at once")
-    parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the tables of saved runs and exit")
+    B.add_run_options(parser, "(variant, seed)")
     args = parser.parse_args(argv)
     if args.from_json:
-        report([r for name in args.from_json for r in json.load(open(name))])
+        report(B.load_records(args.from_json))
         return
     torch.set_num_threads(args.threads)
     variants = args.variants.split(",") if args.variants else list(B.STABILISERS)
@@ -44,7 +40,6 @@ def main(argv=None):
     steps = args.steps or (15 if args.quick else 400)
     size = dict(n_eval=1000, n_w2=200) if args.quick else {}
 
-    start = time.perf_counter()
     collect = B.Collector(args.json, lambda call: f"{call['name']} seed {call['seed']}")
     calls = [dict(name=name, seed=seed, steps=steps, **size) for name in variants
              for seed in range(max(seeds, 5) if name == "defaults (path_steps 3)" and not args.quick else seeds)]
@@ -52,7 +47,7 @@ def main(argv=None):
     collect.save(runs)
     print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"2-D Gaussian pair; {steps} outer steps; {seeds} seeds per variant "
-          f"(defaults: {max(seeds, 5) if not args.quick else seeds}); total {time.perf_counter() - start:.0f} s\n")
+          f"(defaults: {max(seeds, 5) if not args.quick else seeds}); total {time.perf_counter() - collect.start:.0f} s\n")
     report(runs)
 
 

@@ -67,6 +67,24 @@ def run_all(fn, calls: list[dict], jobs: int = 1, threads: int = 1, on_result=No
     return results
 
 
+def add_run_options(parser, runs: str) -> None:
+    """The options that every benchmark script shares; ``runs`` names one run, e.g. "(task, seed)"."""
+    parser.add_argument("--json", help="write the records to this file (rewritten after every run)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads per run (default 1: fastest for these small networks)")
+    parser.add_argument("--jobs", type=int, default=1, help=f"runs {runs} in this many processes at once")
+    parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the tables of saved records and exit")
+
+
+def load_records(paths) -> list:
+    """The records of one or more JSON files written with ``--json``, concatenated."""
+    records = []
+    for path in paths:
+        with open(path) as f:
+            records += json.load(f)
+    return records
+
+
 class Collector:
     """The ``on_result`` of :func:`run_all` for the benchmark scripts: keeps each result as its run
     finishes (``flatten``: a result is a list of records), prints one progress line naming the run
@@ -151,7 +169,7 @@ def compare_one(task: str, seed: int, *, steps: int = 400, velocity_steps: int =
     source, target, lag, ref = compare_tasks()[task]
     gen = torch.Generator().manual_seed(10_000 + seed)
     x = source.sample(n_eval, generator=gen)
-    x_w2, y_w2 = x[:n_w2], target.sample(n_w2, generator=gen)
+    y_w2 = target.sample(n_w2, generator=gen)
     records = []
 
     def add(method, seconds, **values):
