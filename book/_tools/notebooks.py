@@ -34,7 +34,10 @@ def colab_link(url: str, notebook: Path) -> str:
     return f"https://colab.research.google.com/github/{slug}/blob/main/book/{notebook.name}"
 
 
-# The badge image is served with the book (it renders offline too); the link goes to Colab.
+# The badge in a notebook is an absolute address, so that it shows on Colab, GitHub and in a
+# downloaded notebook; the book replaces it with its own copy (book/_ext/colab_badge.py), which
+# renders offline too.
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*colab-badge\.svg\)\]\([^)]*\)")
 REPO_LINE = re.compile(r'^REPO = "[^"]*"', re.M)
 
@@ -43,7 +46,7 @@ def sync(paths) -> int:
     url, changed = repository_url(), 0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        badge = f"[![Open In Colab](_static/colab-badge.svg)]({colab_link(url, path)})"
+        badge = f"[![Open In Colab]({BADGE_IMAGE})]({colab_link(url, path)})"
         before = [c.source for c in nb.cells]
         for cell in nb.cells:
             if cell.cell_type == "markdown":
