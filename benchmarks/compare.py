@@ -16,7 +16,11 @@ import time
 
 import torch
 
-from ot_core import benchmarking as B
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the repository root
+from benchmarks import harness as B  # noqa: E402
 
 
 def main(argv=None):
@@ -46,12 +50,12 @@ def main(argv=None):
         size["velocity_steps"] = args.velocity_steps
 
     collect = B.Collector(args.json, lambda call: f"{call['task']} seed {call['seed']}", flatten=True)
-    calls = [dict(task=task, seed=seed, **size) for task in tasks
+    calls = [dict(task=task, seed=seed, device=args.device, **size) for task in tasks
              for seed in range(args.first_seed, args.first_seed + seeds)]
     results = B.run_all(B.compare_one, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
     records = [r for result in results for r in result]   # in the order of the calls
     collect.save(records)
-    print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
+    print(f"\n{B.machine(args.device)}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{seeds} seeds; "
           f"Algorithm 1: {size['steps']} steps, Algorithm 2: {size['velocity_steps']} steps; "
           f"OT-CFM: same wall-clock as Algorithm 1 + 2; total {time.perf_counter() - collect.start:.0f} s\n")

@@ -16,7 +16,11 @@ import time
 
 import torch
 
-from ot_core import benchmarking as B
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the repository root
+from benchmarks import harness as B  # noqa: E402
 
 DIMS = (2, 4, 8, 16, 32, 64, 128)
 BATCHES = (128, 256, 512, 1024, 2048)
@@ -36,8 +40,8 @@ def main(argv=None):
     dims = (2, 8, 32) if args.quick else DIMS
     batches = (128, 512) if args.quick else BATCHES
 
-    calls = [dict(family=family, d=d, batch_size=512, steps=steps) for family in ("gaussian", "brenier") for d in dims]
-    batch_calls = [dict(family="gaussian", d=10, batch_size=b, steps=steps) for b in batches]
+    calls = [dict(family=family, d=d, batch_size=512, steps=steps, device=args.device) for family in ("gaussian", "brenier") for d in dims]
+    batch_calls = [dict(family="gaussian", d=10, batch_size=b, steps=steps, device=args.device) for b in batches]
     collect = B.Collector(args.json, lambda call: f"{call['family']} d={call['d']} batch {call['batch_size']}")
 
     def done(call, result):
@@ -47,7 +51,7 @@ def main(argv=None):
 
     runs = B.run_all(B.scaling_one, calls + batch_calls, jobs=args.jobs, threads=args.threads, on_result=done)
     collect.save(runs)
-    print(f"\n{B.machine()}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
+    print(f"\n{B.machine(args.device)}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{steps} outer steps per run, defaults otherwise (batch 512 in the dimension sweep); "
           f"total {time.perf_counter() - collect.start:.0f} s\n")
     report(runs)

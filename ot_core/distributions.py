@@ -1,11 +1,29 @@
 """Samplers. A distribution is any object with ``.dim`` and ``.sample(n, generator=None)``
-returning a float32 tensor of shape ``(n, dim)``; the three classes here are the usual ones."""
+returning a float32 tensor of shape ``(n, dim)``; the three classes here are the usual ones.
+
+They draw on the device of ``generator`` (the CPU without one), so that a training loop on a
+GPU never copies batches from the host. Their parameters are copied to a device once and kept."""
 
 from __future__ import annotations
 
 import torch
 
 from ._checks import as_matrix
+
+
+def _device(generator) -> torch.device:
+    return generator.device if generator is not None else torch.device("cpu")
+
+
+class _OnDevice:
+    """Copies of some tensors on each device they are used on, made once."""
+
+    def _on(self, device: torch.device, *names: str):
+        cache = self.__dict__.setdefault("_device_copies", {})
+        key = (str(device),) + names
+        if key not in cache:
+            cache[key] = tuple(getattr(self, name).to(device) for name in names)
+        return cache[key]
 
 
 def _check_cov(cov: torch.Tensor, name: str) -> torch.Tensor:
@@ -20,7 +38,7 @@ def _check_cov(cov: torch.Tensor, name: str) -> torch.Tensor:
     return cov
 
 
-class Gaussian:
+class Gaussian(_OnDevice):
     """The normal distribution N(mean, cov)."""
 
     def __init__(self, mean, cov):
@@ -35,14 +53,16 @@ class Gaussian:
         self._chol = torch.linalg.cholesky(self.cov)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
-        return (self.mean + z @ self._chol.T).float()
+        device = _device(generator)
+        mean, chol = self._on(device, "mean", "_chol")
+        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64, device=device)
+        return (mean + z @ chol.T).float()
 
     def __repr__(self):
         return f"Gaussian(dim={self.dim})"
 
 
-class GaussianMixture:
+class GaussianMixture(_OnDevice):
     """A mixture of Gaussians; ``covs`` is (k, d, d), or one (d, d) matrix shared by all."""
 
     def __init__(self, means, covs, weights=None):
@@ -64,6 +84,7 @@ class GaussianMixture:
         self.means, self.covs = means, covs.clone()
         self.weights = weights / weights.sum()
         self.dim = d
+        self._chols = torch.stack([c._chol for c in self.components])      # (k, d, d)
 
     @property
     def mean(self) -> torch.Tensor:
@@ -76,25 +97,31 @@ class GaussianMixture:
         return second - torch.outer(m, m)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        labels = torch.multinomial(self.weights, n, replacement=True, generator=generator)
-        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
-        chol = torch.stack([c._chol for c in self.components])
-        return (self.means[labels] + torch.einsum("nij,nj->ni", chol[labels], z)).float()
+        device = _device(generator)
+        weights, means, chols = self._on(device, "weights", "means", "_chols")
+        labels = torch.multinomial(weights, n, replacement=True, generator=generator)
+        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64, device=device)
+        # every component's transform of z, then each row's own: O(k·n·d) memory, no host sync
+        noise = (z @ chols.transpose(-1, -2)).gather(0, labels.view(1, n, 1).expand(1, n, self.dim))[0]
+        return (means[labels] + noise).float()
 
     def __repr__(self):
         return f"GaussianMixture(k={len(self.components)}, dim={self.dim})"
 
 
-class Empirical:
-    """The empirical measure of the rows of ``samples``; ``sample`` draws rows with replacement."""
+class Empirical(_OnDevice):
+    """The empirical measure of the rows of ``samples``; ``sample`` draws rows with replacement
+    on the device of ``generator`` (the rows are copied there once)."""
 
     def __init__(self, samples):
         self.samples = as_matrix(samples, "samples").float()
         self.dim = self.samples.shape[1]
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        idx = torch.randint(len(self.samples), (n,), generator=generator)
-        return self.samples[idx]
+        device = _device(generator) if generator is not None else self.samples.device
+        (samples,) = self._on(device, "samples")
+        idx = torch.randint(len(samples), (n,), generator=generator, device=device)
+        return samples[idx]
 
     def __repr__(self):
         return f"Empirical(n={len(self.samples)}, dim={self.dim})"

@@ -1,4 +1,4 @@
-"""Closed-form answers for Gaussian source and target (METHOD §4).
+"""Closed-form answers for Gaussian source and target (chapter 20 of the book derives them).
 
 For L = ½|v|² + (quadratic, isotropic potential) the optimal coupling is the Brenier map
 T*(x) = m1 + A(x − m0) and the optimal paths are
@@ -54,10 +54,17 @@ class AffinePaths:
         self.A = brenier_matrix(source.cov, target.cov)
         self._coeffs, self.cost, self.name = coeffs, float(cost), name
 
-    # the terms of the path, for (n, 1) times
+    # the terms of the path, for (n, 1) times (float64, on the device of t)
     def _terms(self, t: torch.Tensor):
-        return tuple(torch.as_tensor(v, dtype=torch.float64).expand(t.shape[0], -1)
+        return tuple(torch.as_tensor(v, dtype=torch.float64).to(t.device).expand(t.shape[0], -1)
                      for v in self._coeffs(t.double()))
+
+    def _params(self, device: torch.device):
+        """m0, m1, A on ``device`` (copied once): inputs may live on any device."""
+        cache = self.__dict__.setdefault("_device_copies", {})
+        if str(device) not in cache:
+            cache[str(device)] = tuple(v.to(device) for v in (self.m0, self.m1, self.A))
+        return cache[str(device)]
 
     def _inputs(self, x, t=None):
         x = as_matrix(x, "x", dim=self.dim)
@@ -65,35 +72,38 @@ class AffinePaths:
         x = x.double()
         return (x, None if t is None else as_time(t, x.shape[0], like=x), dtype)
 
+    def _image(self, x):
+        m0, m1, A = self._params(x.device)
+        return m1 + (x - m0) @ A
+
     def map(self, x) -> torch.Tensor:
         """T*(x) = m1 + A(x − m0)."""
         x, _, dtype = self._inputs(x)
-        return (self.m1 + (x - self.m0) @ self.A).to(dtype)
+        return self._image(x).to(dtype)
 
     def path(self, x, t) -> torch.Tensor:
         """X_t for particles starting at x."""
         x, t, dtype = self._inputs(x, t)
         a, b, c, *_ = self._terms(t)
-        y = self.m1 + (x - self.m0) @ self.A
-        return (a * x + b * y + c).to(dtype)
+        return (a * x + b * self._image(x) + c).to(dtype)
 
     def velocity_along(self, x, t) -> torch.Tensor:
         """d/dt X_t for particles starting at x."""
         x, t, dtype = self._inputs(x, t)
         _, _, _, da, db, dc = self._terms(t)
-        y = self.m1 + (x - self.m0) @ self.A
-        return (da * x + db * y + dc).to(dtype)
+        return (da * x + db * self._image(x) + dc).to(dtype)
 
     def velocity(self, z, t) -> torch.Tensor:
         """The Eulerian velocity field v(z, t): the velocity of the particle found at z at time t."""
         z, t, dtype = self._inputs(z, t)
         a, b, c, da, db, dc = self._terms(t)
-        eye = torch.eye(self.dim, dtype=torch.float64)
-        M = a[:, :, None] * eye + b[:, :, None] * self.A          # X_t = M x + b (m1 − A m0) + c
-        rhs = z - b * (self.m1 - self.m0 @ self.A) - c
-        x = torch.linalg.solve(M, rhs.unsqueeze(-1)).squeeze(-1)
-        y = self.m1 + (x - self.m0) @ self.A
-        return (da * x + db * y + dc).to(dtype)
+        m0, m1, A = self._params(z.device)
+        # X_t = M_t x + b (m1 − A m0) + c with M_t = a I + b A, which shares A's eigenvectors:
+        # invert it through A = Q diag(λ) Qᵀ, one (d, d) product, not one solve per particle
+        lam, Q = torch.linalg.eigh(A)
+        rhs = z - b * (m1 - m0 @ A) - c
+        x = ((rhs @ Q) / (a + b * lam)) @ Q.T
+        return (da * x + db * (m1 + (x - m0) @ A) + dc).to(dtype)
 
     def marginal_moments(self, t: float):
         """Mean and covariance of μ_t = law of X_t (a Gaussian)."""
@@ -127,6 +137,16 @@ def w2_squared(source: Gaussian, target: Gaussian) -> float:
     r0 = sqrtm(source.cov)
     dm = source.mean - target.mean
     return float(dm @ dm + (source.cov + target.cov - 2 * sqrtm(r0 @ target.cov @ r0)).trace())
+
+
+def moment_matched(source_samples, target_samples) -> AffinePaths:
+    """The W2 map between the Gaussians with the samples' means and covariances, with
+    straight-line paths: exact for Gaussian pairs, the usual first guess otherwise (also
+    ``baselines.linear_map``)."""
+    xs = as_matrix(source_samples, "source_samples").double().cpu()
+    ys = as_matrix(target_samples, "target_samples", dim=xs.shape[1]).double().cpu()
+    fit = [Gaussian(s.mean(0), torch.cov(s.T).reshape(s.shape[1], s.shape[1])) for s in (xs, ys)]
+    return gaussian(*fit)
 
 
 def gaussian(source: Gaussian, target: Gaussian) -> AffinePaths:
@@ -171,8 +191,8 @@ def constant_force(source: Gaussian, target: Gaussian, g) -> AffinePaths:
         raise ValueError(f"g has dimension {g.shape[0]} but source has dimension {source.dim}")
 
     def coeffs(t):
-        one = torch.ones_like(t)
-        return 1 - t, t, 0.5 * g * t * (1 - t), -one, one, 0.5 * g * (1 - 2 * t)
+        one, gt = torch.ones_like(t), g.to(t.device)
+        return 1 - t, t, 0.5 * gt * t * (1 - t), -one, one, 0.5 * gt * (1 - 2 * t)
 
     ex2, ey2, exy = _moments(source, target)
     gm = float(g @ (source.mean + target.mean))

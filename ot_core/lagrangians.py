@@ -16,6 +16,15 @@ def kinetic_energy(v: torch.Tensor) -> torch.Tensor:
     return 0.5 * (v * v).sum(-1)
 
 
+def _like(owner, name: str, x: torch.Tensor) -> torch.Tensor:
+    """``owner.<name>`` on the device and dtype of ``x``, copied once and kept (no copy per call)."""
+    cache = owner.__dict__.setdefault("_copies", {})
+    key = (name, x.device, x.dtype)
+    if key not in cache:
+        cache[key] = getattr(owner, name).to(device=x.device, dtype=x.dtype)
+    return cache[key]
+
+
 class Lagrangian:
     """L(x, v, t) = ½|v|² + V(x, t). Subclasses define ``potential``."""
 
@@ -75,7 +84,7 @@ class ConstantForce(Lagrangian):
     def potential(self, x, t):
         if x.shape[-1] != self.g.shape[0]:
             raise ValueError(f"g has dimension {self.g.shape[0]} but x has dimension {x.shape[-1]}")
-        return -(x @ self.g.to(x))
+        return -(x @ _like(self, "g", x))
 
     def to_dict(self):
         return {"type": "ConstantForce", "g": self.g.tolist()}
@@ -117,13 +126,13 @@ class GaussianBump:
         self.width, self.height = float(width), float(height)
 
     def __call__(self, x, t=None):
-        r2 = ((x - self.center.to(x)) ** 2).sum(-1)
+        r2 = ((x - _like(self, "center", x)) ** 2).sum(-1)
         return self.height * torch.exp(-0.5 * r2 / self.width**2)
 
     def inside(self, x, radius: float | None = None) -> torch.Tensor:
         """Boolean mask of points within ``radius`` (default: one width) of the centre."""
         radius = self.width if radius is None else radius
-        return ((x - self.center.to(x)) ** 2).sum(-1) < radius**2
+        return ((x - _like(self, "center", x)) ** 2).sum(-1) < radius**2
 
     def to_dict(self):
         return {"type": "GaussianBump", "center": self.center.tolist(), "width": self.width, "height": self.height}

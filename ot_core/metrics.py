@@ -1,4 +1,4 @@
-"""Error measures (METHOD §5). Errors are percentages; lower is better."""
+"""Error measures (defined in chapters 10 and 40 of the book). Errors are percentages; lower is better."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def velocity_error(field, reference, x, times=tuple(k / 10 for k in range(11))) 
     for t in times:
         z = reference.path(x, t)
         true = reference.velocity(z, t).double()
-        pred = torch.as_tensor(field(z, torch.full((z.shape[0], 1), float(t), dtype=z.dtype))).double()
+        pred = torch.as_tensor(field(z, torch.full((z.shape[0], 1), float(t), dtype=z.dtype, device=z.device)))
+        pred = pred.double().to(true.device)
         num += float(((pred - true) ** 2).sum(-1).mean())
         den += float((true**2).sum(-1).mean())
     return 100 * num / den
@@ -60,7 +61,7 @@ def action(model, lagrangian, x, n_times: int = 16) -> float:
     nodes, weights = np.polynomial.legendre.leggauss(n_times)
     total = 0.0
     for s, w in zip((nodes + 1) / 2, weights / 2):
-        t = torch.full((x.shape[0], 1), float(s))
+        t = torch.full((x.shape[0], 1), float(s), device=x.device)
         pos = model.path(x, float(s)).float()
         vel = model.velocity_along(x, float(s)).float()
         total += w * float(lagrangian(pos, vel, t.to(pos)).double().mean())

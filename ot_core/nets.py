@@ -5,6 +5,8 @@ units, so that default learning rates work whatever the scale of the data."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -37,6 +39,30 @@ class _Standardised(nn.Module):
     def standardise(self, x):
         return (x - self.shift) / self.scale
 
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw fresh weights from ``generator`` (torch's default initialisation of ``nn.Linear``)
+        and reset the standardisation. With a generator of its own, building a network leaves
+        every global random stream alone."""
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+                bound = 1 / math.sqrt(layer.in_features) if layer.in_features > 0 else 0.0
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        with torch.no_grad():
+            self.shift.zero_()
+            self.scale.fill_(1.0)
+
+
+def build(cls, *args, seed: int, device="cpu", **kwargs):
+    """``cls(*args, **kwargs)`` with weights drawn from a generator seeded with ``seed``: the same
+    weights on every device, and no global random stream touched."""
+    generator = torch.Generator().manual_seed(seed) if isinstance(seed, int) else seed
+    with torch.device("meta"):
+        net = cls(*args, **kwargs)
+    net.to_empty(device="cpu")
+    net.reset_parameters(generator)
+    return net.to(device)
+
 
 class PathNet(_Standardised):
     """T(x, t) = x + t·F(x) + t(1 − t)·G(x, t).
@@ -62,9 +88,16 @@ class PathNet(_Standardised):
             self.G = mlp(dim + 1, dim, width, depth, activation)
         else:
             self.G = mlp(dim, dim * (degree + 1), width, depth, activation)
+        self._start_at_identity()
+
+    def _start_at_identity(self) -> None:
         for net in (self.F, self.G):  # start from the identity map and straight paths
             nn.init.zeros_(net[-1].weight)
             nn.init.zeros_(net[-1].bias)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        super().reset_parameters(generator)
+        self._start_at_identity()
 
     def map(self, x: torch.Tensor) -> torch.Tensor:
         """T(x, 1) = x + F(x), without evaluating G."""
@@ -78,20 +111,25 @@ class PathNet(_Standardised):
 
         ``x`` is (n, d); ``t`` is (n, 1), or (K, n, 1) / (K, 1, 1) to evaluate K times per
         particle at once, in which case the results are (K, n, d)."""
+        return self.trajectory(x, t, velocity)[:2]
+
+    def trajectory(self, x: torch.Tensor, t: torch.Tensor, velocity: bool = True):
+        """T(x, t), ∂_t T(x, t) and the end point T(x, 1), from one evaluation of F."""
         h = self.standardise(x)
         F = self.F(h)
+        end = x + self.scale * F
         if self.degree is None:
-            return self._autodiff(x, h, F, t, velocity)
+            return (*self._autodiff(x, h, F, t, velocity), end)
         coef = self.G(h).unflatten(-1, (self.degree + 1, self.dim))      # (n, p+1, d)
         powers = t ** torch.arange(self.degree + 1, device=t.device, dtype=t.dtype)
         G = (powers.unsqueeze(-1) * coef).sum(-2)                        # (..., n, d)
         pos = x + self.scale * (t * F + t * (1 - t) * G)
         if not velocity:
-            return pos, None
+            return pos, None, end
         k = torch.arange(1, self.degree + 1, device=t.device, dtype=t.dtype)
         dG = (k * powers[..., :-1]).unsqueeze(-1).mul(coef[:, 1:]).sum(-2)
         vel = self.scale * (F + (1 - 2 * t) * G + t * (1 - t) * dG)
-        return pos, vel
+        return pos, vel, end
 
     def _autodiff(self, x, h, F, t, velocity, eps=1e-3):
         t = t.contiguous()

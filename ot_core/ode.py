@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ._checks import as_matrix
@@ -41,3 +43,36 @@ def integrate(field, x0, steps: int = 100, method: str = "rk4", return_path: boo
         if return_path:
             path.append(z)
     return torch.stack(path) if return_path else z
+
+
+class ODEPaths:
+    """The paths of a velocity field: ``path(x, t)`` solves dz/dt = v(z, t), z(0) = x, up to t
+    (RK4, ``steps`` steps on [0, 1]), so that a field can be scored like a map with paths.
+
+    The trajectory of the last ``x`` is kept (recognised by its storage, shape and version, so
+    a slice of the same tensor hits and an in-place change misses): asking for several t on
+    the grid k/steps costs one integration; other t are integrated to exactly."""
+
+    def __init__(self, field, steps: int = 50):
+        if not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
+        self.field, self.steps, self._key, self._traj = field, steps, None, None
+
+    def _trajectory(self, x):
+        x = as_matrix(x, "x")
+        key = (x.data_ptr(), x.storage_offset(), tuple(x.shape), tuple(x.stride()), x._version, str(x.device))
+        if key != self._key:
+            self._key, self._traj = key, integrate(self.field, x, steps=self.steps, return_path=True)
+        return self._traj
+
+    def map(self, x):
+        return self._trajectory(x)[-1]
+
+    def path(self, x, t):
+        t = float(t)
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"t must lie in [0, 1], got {t}")
+        k = round(self.steps * t)
+        if abs(self.steps * t - k) < 1e-9:
+            return self._trajectory(x)[k]
+        return integrate(self.field, x, steps=max(1, math.ceil(self.steps * t)), t1=t)

@@ -31,7 +31,7 @@ def test_compare_quick_json(tmp_path):
 
 
 def test_run_all_keeps_order_across_processes():
-    from ot_core import benchmarking as B
+    from benchmarks import harness as B
 
     calls = [dict(xs=[1, 2, 4, 8], ys=[1, 2**k, 4**k, 8**k]) for k in (3, 1, 2)]
     seen = []
@@ -44,7 +44,7 @@ def test_run_all_keeps_order_across_processes():
 def test_run_all_rejects_bad_jobs():
     import pytest
 
-    from ot_core import benchmarking as B
+    from benchmarks import harness as B
 
     with pytest.raises(ValueError, match="jobs"):
         B.run_all(B.loglog_slope, [], jobs=0)
@@ -74,7 +74,7 @@ def test_stored_full_runs_are_complete():
         assert seeds == {0, 1, 2, 3, 4}, (task, seeds)
     assert all(math.isfinite(r["value"]) for r in compare)
     stability = json.loads((results / "stability.json").read_text())
-    from ot_core import benchmarking as B
+    from benchmarks import harness as B
 
     assert {r["variant"] for r in stability} == set(B.STABILISERS)
     scaling = json.loads((results / "scaling.json").read_text())

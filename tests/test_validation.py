@@ -147,5 +147,5 @@ def test_integrate_options(pair2d):
 
 def test_load_rejects_other_files(tmp_path):
     torch.save({"kind": "something else"}, tmp_path / "x.pt")
-    with pytest.raises(ValueError, match="does not hold a saved Geodesic"):
+    with pytest.raises(ValueError, match="x.pt is not an ot_core checkpoint"):
         otc.Geodesic.load(tmp_path / "x.pt")

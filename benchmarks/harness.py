@@ -2,6 +2,9 @@
 stability: the tasks, one run of every method on a task, the stabiliser ablation, the
 scaling measurement, and small summaries (median, min, max over seeds; markdown tables).
 
+This is an experiment harness, not part of the library: it imports ``ot_core`` like any user.
+Every timed region ends with a device synchronisation, so timings are right on a GPU too.
+
 Records are flat dicts ``{"task", "method", "seed", "metric", "value", "seconds"}``, one per
 number, so that a JSON file of them is easy to filter and to check."""
 
@@ -18,11 +21,11 @@ import time
 import numpy as np
 import torch
 
-from . import baselines, exact, metrics, problems
-from .distributions import GaussianMixture
-from .lagrangians import Harmonic, Kinetic
-from .ode import integrate
-from .solver import fit_geodesic, fit_velocity
+from ot_core import baselines, exact, metrics, problems
+from ot_core import fit_geodesic, fit_velocity
+from ot_core.lagrangians import Harmonic, Kinetic
+from ot_core.ode import ODEPaths  # noqa: F401  (re-exported for the scripts)
+from ot_core.problems import mixture_pair  # noqa: F401  (re-exported for the scripts)
 
 # ------------------------------------------------------------------------------- running
 
@@ -31,15 +34,37 @@ def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def machine() -> str:
-    """One line naming the processor and the number of CPU cores (for the tables' headers)."""
+def machine(device=None) -> str:
+    """One line naming the processor, the number of CPU cores and the device the runs use
+    (with the GPU's name on CUDA), for the tables' headers and the JSON records."""
     name = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
             name = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), name)
     except OSError:
         pass
-    return f"{name}, {os.cpu_count()} cores"
+    device = resolve(device)
+    where = "device cpu" if device.type == "cpu" else f"device {device} ({torch.cuda.get_device_name(device)})"
+    return f"{name}, {os.cpu_count()} cores; {where}"
+
+
+def resolve(device) -> torch.device:
+    """The device a run with ``device`` uses (None: CUDA when available)."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def sync(device=None) -> None:
+    """Wait for the device's queued work, before the clock is read."""
+    device = resolve(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def clock(device=None) -> float:
+    sync(device)
+    return time.perf_counter()
 
 
 def run_all(fn, calls: list[dict], jobs: int = 1, threads: int = 1, on_result=None) -> list:
@@ -74,6 +99,7 @@ def add_run_options(parser, runs: str) -> None:
                         help="torch CPU threads per run (default 1: fastest for these small networks)")
     parser.add_argument("--jobs", type=int, default=1, help=f"runs {runs} in this many processes at once")
     parser.add_argument("--from-json", nargs="+", metavar="FILE", help="print the tables of saved records and exit")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when available)")
 
 
 def load_records(paths) -> list:
@@ -112,18 +138,6 @@ class Collector:
 # ----------------------------------------------------------------------------------- tasks
 
 
-def mixture_pair(d: int, seed: int = 0):
-    """A mixture-to-mixture pair: 3 → 5 equally weighted Gaussian components, means ~ 2·N(0, I)
-    (2-D: a square of 4 blobs → a ring of 8). No closed-form answer; judged by terminal W2."""
-    if d == 2:
-        sq = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]]) * 1.5
-        ring = torch.stack([3 * torch.tensor([math.cos(a), math.sin(a)]) for a in np.arange(8) * math.pi / 4])
-        return GaussianMixture(sq, 0.1 * torch.eye(2)), GaussianMixture(ring, 0.05 * torch.eye(2))
-    gen = torch.Generator().manual_seed(seed)
-    return (GaussianMixture(2 * torch.randn(3, d, generator=gen), 0.3 * torch.eye(d)),
-            GaussianMixture(2 * torch.randn(5, d, generator=gen), 0.3 * torch.eye(d)))
-
-
 def compare_tasks() -> dict:
     """name → (source, target, lagrangian, exact answer or None)."""
     s2, t2 = problems.gaussian_pair_2d()
@@ -137,26 +151,6 @@ def compare_tasks() -> dict:
         "mixture-10d": (m10, n10, Kinetic(), None),
         "harmonic-2d": (s2, t2, Harmonic(1.0, +1), exact.harmonic(s2, t2, 1.0, +1)),
     }
-
-
-class ODEPaths:
-    """Paths of a velocity field: ``path(x, t)`` is the solution of dz/dt = v(z, t), z(0) = x, at
-    t (RK4 with ``steps`` steps on [0, 1]; the trajectory of the last x is kept, so asking for
-    several t costs one integration)."""
-
-    def __init__(self, field, steps: int = 50):
-        self.field, self.steps, self._x, self._traj = field, steps, None, None
-
-    def _trajectory(self, x):
-        if self._x is not x:
-            self._x, self._traj = x, integrate(self.field, x, steps=self.steps, return_path=True)
-        return self._traj
-
-    def map(self, x):
-        return self._trajectory(x)[-1]
-
-    def path(self, x, t):
-        return self._trajectory(x)[round(self.steps * float(t))]
 
 
 # ------------------------------------------------------------------------------ comparison
@@ -188,11 +182,11 @@ def compare_one(task: str, seed: int, *, steps: int = 400, velocity_steps: int =
     add("W2 floor", 0.0, W2=metrics.w2_floor(target, n_w2, seed=seed))
 
     fit_geodesic(source, target, lag, seed=seed, device=device, progress=False, steps=1)  # warm-up, not timed
-    start = time.perf_counter()
+    start = clock(device)
     geo = fit_geodesic(source, target, lag, seed=seed, device=device, progress=False, steps=steps)
-    t_geo = time.perf_counter() - start
+    t_geo = clock(device) - start
     vel = fit_velocity(geo, source, seed=seed, device=device, progress=False, steps=velocity_steps)
-    t_both = time.perf_counter() - start
+    t_both = clock(device) - start
     add("ours T(·,1)", t_geo, **scores(geo, x, geo.map(x)))
     ode = ODEPaths(vel)
     extra = {} if ref is None else {"velocity error %": metrics.velocity_error(vel, ref, x[:2000])}
@@ -200,24 +194,24 @@ def compare_one(task: str, seed: int, *, steps: int = 400, velocity_steps: int =
 
     import torchcfm.conditional_flow_matching  # noqa: F401  (import outside the clock)
 
-    start = time.perf_counter()
+    start = clock(device)
     cfm = baselines.flow_matching(source, target, steps=10**7, seconds=t_both, seed=seed, device=device,
                                   progress=False)
-    t_cfm = time.perf_counter() - start
+    t_cfm = clock(device) - start
     ode = ODEPaths(cfm)
     extra = {} if ref is None else {"velocity error %": metrics.velocity_error(cfm, ref, x[:2000]),
                                     "path error %": metrics.path_error(ode, ref, x[:2000])}
     add("OT-CFM same time", t_cfm, **scores(ode, x[:2000], ode.map(x[:2000]), paths=False), **extra)
 
-    start = time.perf_counter()
+    start = clock(device)
     xp, yp = source.sample(n_pot, generator=gen), target.sample(n_pot, generator=gen)
     pot = baselines.DiscreteOT(xp, yp)
-    t_pot = time.perf_counter() - start
+    t_pot = clock(device) - start
     add(f"POT exact OT n={n_pot}", t_pot, **scores(pot, xp, pot.map()))
 
-    start = time.perf_counter()
+    start = clock(device)
     lin = baselines.linear_map(source.sample(n_pot, generator=gen), target.sample(n_pot, generator=gen))
-    t_lin = time.perf_counter() - start
+    t_lin = clock(device) - start
     add("linear map", t_lin, **scores(lin, x, lin.map(x)))
     add("identity", 0.0, **scores(baselines.Identity(), x, x, paths=False))
     if ref is not None and not isinstance(lag, Kinetic):   # the best any straight-line method can do
@@ -290,13 +284,13 @@ def stability_one(name: str, seed: int, *, steps: int = 400, n_eval: int = 10_00
     ref = exact.gaussian(source, target)
     gen = torch.Generator().manual_seed(20_000 + seed)
     x = source.sample(n_eval, generator=gen)
-    start = time.perf_counter()
+    start = clock(device)
     try:
         geo = fit_geodesic(source, target, seed=seed, device=device, progress=False, steps=steps,
                            **STABILISERS[name])
     except FloatingPointError:
-        return {"variant": name, "seed": seed, "diverged": True, "seconds": time.perf_counter() - start}
-    seconds = time.perf_counter() - start
+        return {"variant": name, "seed": seed, "diverged": True, "seconds": clock(device) - start}
+    seconds = clock(device) - start
     tail = max(1, len(geo.history["action"]) // 5)
     return {"variant": name, "seed": seed, "diverged": False, "seconds": seconds,
             "L2-UVP %": metrics.l2_uvp(geo.map(x), ref.map(x)),
@@ -343,11 +337,11 @@ def scaling_one(family: str, d: int, *, batch_size: int = 512, steps: int = 50, 
         source, target = problems.brenier_pair(d, seed=0)
         ref = target
     fit_geodesic(source, target, seed=seed, device=device, progress=False, steps=2, batch_size=batch_size)  # warm-up
-    start = time.perf_counter()
+    start = clock(device)
     geo = fit_geodesic(source, target, seed=seed, device=device, progress=False, steps=steps, batch_size=batch_size)
-    seconds = time.perf_counter() - start
+    seconds = clock(device) - start
     x = source.sample(n_eval, generator=torch.Generator().manual_seed(30_000 + seed))
-    return {"family": family, "dim": d, "batch_size": batch_size, "steps": steps,
+    return {"family": family, "dim": d, "batch_size": batch_size, "steps": steps, "device": str(resolve(device)),
             "seconds per step": seconds / steps, "L2-UVP %": metrics.l2_uvp(geo.map(x), ref.map(x))}
 
 
