@@ -6,7 +6,11 @@ checked when a config is built, so a bad setting fails before any work is done."
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from dataclasses import dataclass
+
+from .nets import ACTIVATIONS
 
 
 @dataclass
@@ -36,27 +40,29 @@ class GeodesicConfig:
                                       # the returned map is the average, the history the trained network
     warm_start: str = "none"          # "linear": start F at the moment-matched linear map
     warm_start_steps: int = 300
-    grad_clip: float | None = None    # clip the gradient norm of both networks
+    grad_clip: float | None = None    # clip the gradient norm of both networks (None or 0: off)
     log_every: int = 25               # steps between reads of the losses from the device (and checks)
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "width", "depth", "critic_width", "critic_depth", "n_times",
                      "path_steps", "critic_steps", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.time_sampling not in ("gauss-legendre", "uniform"):
-            raise ValueError(f"time_sampling must be 'gauss-legendre' or 'uniform', got {self.time_sampling!r}")
-        if self.warm_start not in ("none", "linear"):
-            raise ValueError(f"warm_start must be 'none' or 'linear', got {self.warm_start!r}")
+            _integer(self, name, minimum=1)
+        _integer(self, "warm_start_steps", minimum=0)
+        if self.path_degree is not None:
+            _integer(self, "path_degree", minimum=0, extra=" or None")
+        _choice(self, "activation", tuple(sorted(ACTIVATIONS)))
+        _choice(self, "time_derivative", ("jvp", "autograd", "finite_difference"))
+        _choice(self, "time_sampling", ("gauss-legendre", "uniform"))
+        _choice(self, "warm_start", ("none", "linear"))
         for name in ("lr_path", "lr_critic"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
-        if not 0 < self.lr_decay <= 1:
-            raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay!r}")
-        if not 0 <= self.ema < 1:
-            raise ValueError(f"ema must lie in [0, 1), got {self.ema!r}")
-        self.betas = tuple(self.betas)
+            _number(self, name, lambda v: v > 0, "must be positive (a finite number)")
+        _number(self, "lr_decay", lambda v: 0 < v <= 1, "must lie in (0, 1]")
+        _number(self, "ema", lambda v: 0 <= v < 1, "must lie in [0, 1)")
+        _number(self, "critic_weight_decay", lambda v: v >= 0, "must be a number ≥ 0")
+        _number(self, "gradient_penalty", lambda v: v >= 0, "must be a number ≥ 0")
+        if self.grad_clip is not None:
+            _number(self, "grad_clip", lambda v: v >= 0, "must be None (no clipping) or a number ≥ 0 (0: no clipping)")
+        _betas(self)
 
 
 @dataclass
@@ -75,14 +81,47 @@ class VelocityConfig:
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "width", "depth", "log_every"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not 0 < self.lr_decay <= 1:
-            raise ValueError(f"lr_decay must lie in (0, 1], got {self.lr_decay!r}")
-        self.betas = tuple(self.betas)
+            _integer(self, name, minimum=1)
+        _choice(self, "activation", tuple(sorted(ACTIVATIONS)))
+        _number(self, "lr", lambda v: v > 0, "must be positive (a finite number)")
+        _number(self, "lr_decay", lambda v: 0 < v <= 1, "must lie in (0, 1]")
+        _betas(self)
+
+
+def _integer(cfg, name: str, minimum: int, extra: str = "") -> None:
+    """An integer (not a bool) ≥ ``minimum``; numpy integers are turned into ints."""
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ValueError(f"{name} must be {kind}{extra}, got {value!r}")
+    setattr(cfg, name, int(value))
+
+
+def _number(cfg, name: str, ok, what: str) -> None:
+    """A finite real number (not a bool, not a string) for which ``ok`` holds."""
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or not ok(value):
+        raise ValueError(f"{name} {what}, got {value!r}")
+    setattr(cfg, name, float(value))
+
+
+def _choice(cfg, name: str, options: tuple) -> None:
+    value = getattr(cfg, name)
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}, got {value!r}")
+
+
+def _betas(cfg) -> None:
+    """Adam's pair (β₁, β₂), each in [0, 1)."""
+    betas = cfg.betas
+    try:
+        pair = tuple(betas)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(not isinstance(b, bool) and isinstance(b, numbers.Real) and 0 <= b < 1
+                                 for b in pair):
+        raise ValueError(f"betas must be a pair (beta1, beta2) of numbers in [0, 1), got {betas!r}")
+    cfg.betas = tuple(float(b) for b in pair)
 
 
 def make_config(cls, config, overrides: dict):
