@@ -172,4 +172,5 @@ class TrainingLog:
         if limit is not None and abs(value) > limit:
             raise DivergenceError(
                 f"the {what} reached {value:.4g} at step {step}, beyond {limit:.3g} (a thousand times the "
-                f"straight-line action of independent pairs): training ran away. {self.hint}")
+                f"straight-line action of independent pairs): training ran away. Likely causes: learning rates "
+                f"too large, or a Lagrangian whose action is unbounded below. {self.hint}")

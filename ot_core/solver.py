@@ -225,7 +225,7 @@ def _restore(path, cfg, seed, path_net, critic, opt_T, opt_phi, gen):
     """Load a training state saved by ``fit_geodesic(checkpoint=...)`` into the live objects."""
     state = _io.load(path, "training state of fit_geodesic")
     saved = state["config"]
-    differ = sorted(k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v)
+    differ = sorted(k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v and k != "log_every")
     if differ or state["seed"] != seed:
         what = ", ".join(differ + (["seed"] if state["seed"] != seed else []))
         raise ValueError(f"{path} was saved with other settings ({what}); pass resume=False to start afresh, "

@@ -27,13 +27,15 @@ def test_phase2_learns_the_exact_velocity(fitted, pair2d, x2d):
     assert otc.metrics.l2_uvp(ode, geo.map(x2d)) < 2.0
 
 
-def test_history_records_every_step(fitted):
+def test_history_records_every_step(fitted, pair2d):
     geo, vel = fitted
     for key in ("path_loss", "critic_loss", "action", "gap", "seconds"):
         assert len(geo.history[key]) == geo.config.steps
         assert np.isfinite(geo.history[key]).all()
-    ex_cost = 0.5 * 2.0 ** 2
-    assert np.mean(geo.history["action"][-20:]) > 0.5 * ex_cost   # the action estimate is the real one
+    assert geo.history["step"] == list(range(geo.config.steps))
+    assert np.all(np.diff(geo.history["seconds"]) >= 0)
+    ex_cost = otc.exact.gaussian(*pair2d).cost                     # ½ W2² = 2.764
+    assert abs(np.mean(geo.history["action"][-20:]) - ex_cost) < 0.03 * ex_cost   # the estimate is the real one
     assert len(vel.history["loss"]) == vel.config.steps
     assert np.mean(vel.history["loss"][-50:]) < 0.1 * np.mean(vel.history["loss"][:50])
 
@@ -58,7 +60,7 @@ def test_same_seed_same_history(pair2d):
     assert a.history["path_loss"] != c.history["path_loss"]
 
 
-def test_global_random_state_is_left_alone(pair2d):
+def test_global_cpu_random_state_is_left_alone(pair2d):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
@@ -89,21 +91,6 @@ def test_save_load_keeps_builtin_lagrangians(pair2d, tmp_path):
         assert type(again) is type(lag) and again.to_dict() == lag.to_dict()
 
 
-@pytest.mark.parametrize("options", [
-    dict(path_degree=None, time_derivative="jvp"),
-    dict(path_degree=None, time_derivative="autograd"),
-    dict(path_degree=None, time_derivative="finite_difference"),
-    dict(time_sampling="uniform"),
-    dict(ema=0.9, gradient_penalty=0.1, critic_weight_decay=1e-4, grad_clip=10.0),
-    dict(warm_start="linear", warm_start_steps=50),
-])
-def test_every_option_trains(pair2d, options, x2d):
-    ex = otc.exact.gaussian(*pair2d)
-    geo = otc.fit_geodesic(*pair2d, steps=60, progress=False, **options)
-    uvp = otc.metrics.l2_uvp(geo.map(x2d), ex.map(x2d))
-    assert uvp < 0.5 * otc.metrics.l2_uvp(x2d, ex.map(x2d)), (options, uvp)
-
-
 def test_time_derivative_methods_agree():
     from ot_core.nets import PathNet
 
@@ -132,12 +119,12 @@ def test_general_lagrangian_bends_the_paths(pair2d, x2d):
     assert otc.metrics.path_error(geo, ex, x2d) < 0.25 * straight
 
 
-def test_any_callable_lagrangian_is_accepted(pair2d):
+def test_smoke_any_callable_lagrangian_is_accepted(pair2d):
     geo = otc.fit_geodesic(*pair2d, lambda x, v, t: 0.5 * (v**2).sum(-1) + 0.1 * t[:, 0], steps=3, progress=False)
     assert geo.map(torch.zeros(1, 2)).shape == (1, 2)
 
 
-def test_any_distribution_like_object_is_accepted(pair2d):
+def test_smoke_any_distribution_like_object_is_accepted(pair2d):
     class Shifted:
         dim = 2
 
