@@ -7,13 +7,21 @@ import math
 import torch
 
 
-def as_matrix(x, name: str, dim: int | None = None) -> torch.Tensor:
-    """Return ``x`` as a finite 2-D float tensor ``(n, d)``, or raise naming ``name``."""
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+
+
+def as_matrix(x, name: str, dim: int | None = None, float32: bool = False) -> torch.Tensor:
+    """Return ``x`` as a finite 2-D float tensor ``(n, d)``, or raise naming ``name``.
+
+    With ``float32=True`` the result is float32, and values that are finite in a wider type
+    but beyond the float32 range are refused (they would turn into infinities)."""
     if not isinstance(x, torch.Tensor):
         try:
             x = torch.as_tensor(x)
         except Exception as exc:  # pragma: no cover - message path
             raise TypeError(f"{name} must be a tensor or array, got {type(x).__name__}") from exc
+    if x.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got {x.dtype}")
     if x.ndim != 2:
         raise ValueError(f"{name} must be a 2-D tensor of shape (n, d), got shape {tuple(x.shape)}")
     if dim is not None and x.shape[1] != dim:
@@ -22,17 +30,30 @@ def as_matrix(x, name: str, dim: int | None = None) -> torch.Tensor:
         x = x.float()
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or infinite values")
+    if float32 and x.dtype != torch.float32:
+        if x.numel() and x.abs().max() > FLOAT32_MAX:
+            raise ValueError(f"{name} has values beyond the float32 range (±{FLOAT32_MAX:.3g}) that the "
+                             "networks compute in")
+        x = x.float()
     return x
 
 
 def as_time(t, n: int, name: str = "t", like: torch.Tensor | None = None) -> torch.Tensor:
     """Return times as an ``(n, 1)`` tensor in [0, 1]; ``t`` may be a float or an (n, 1)/(n,) tensor."""
+    if t is None or isinstance(t, (str, bytes)):
+        raise TypeError(f"{name} must be a float in [0, 1] or a tensor of shape ({n}, 1), got {type(t).__name__}")
     if isinstance(t, (int, float)):
         if not math.isfinite(t) or not 0.0 <= t <= 1.0:
             raise ValueError(f"{name} must lie in [0, 1], got {t}")
         out = torch.full((n, 1), float(t), dtype=like.dtype if like is not None else torch.float32)
     else:
-        out = torch.as_tensor(t)
+        try:
+            out = torch.as_tensor(t)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{name} must be a float in [0, 1] or a tensor of shape ({n}, 1), "
+                            f"got {type(t).__name__}") from None
+        if out.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got {out.dtype}")
         if out.ndim == 0:
             out = out.expand(n).reshape(n, 1)
         elif out.ndim == 1:
@@ -52,7 +73,7 @@ def check_distribution(dist, name: str) -> None:
     if not hasattr(dist, "dim") or not callable(getattr(dist, "sample", None)):
         raise TypeError(f"{name} must have a .dim attribute and a .sample(n, generator=None) method, "
                         f"got {type(dist).__name__}")
-    if not isinstance(dist.dim, int) or dist.dim < 1:
+    if isinstance(dist.dim, bool) or not isinstance(dist.dim, int) or dist.dim < 1:
         raise ValueError(f"{name}.dim must be a positive integer, got {dist.dim!r}")
 
 

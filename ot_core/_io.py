@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -40,11 +41,29 @@ def _digest(payload) -> str:
     return h.hexdigest()
 
 
+def _is_file_object(path) -> bool:
+    return hasattr(path, "write") or hasattr(path, "read")
+
+
+def _short(exc: BaseException) -> str:
+    """The first line of an exception's message (torch's may run to a paragraph)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
 def save(payload: dict, path, kind: str) -> None:
     """Write ``payload`` to ``path`` atomically: a temporary file in the same folder, flushed
-    to disk, then renamed over the target, so an interrupted save never destroys a good file."""
-    path = Path(path)
+    to disk, then renamed over the target, so an interrupted save never destroys a good file.
+    ``path`` may also be an open binary file object (written directly)."""
     record = {"format": FORMAT, "kind": kind, "sha256": _digest(payload), "payload": payload}
+    if _is_file_object(path):
+        torch.save(record, path)
+        return
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a directory; pass a file name")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot save to {path}: the folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -63,13 +82,22 @@ def save(payload: dict, path, kind: str) -> None:
 def load(path, kind: str) -> dict:
     """The payload of a file written by :func:`save`, after checking its kind and checksum;
     every error names the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such checkpoint file")
+    if _is_file_object(path):
+        source, path = path, getattr(path, "name", None) or f"<{type(path).__name__}>"
+    else:
+        path = source = Path(path).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such checkpoint file")
     try:
-        record = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # torch's notes on pickle protocols of damaged files
+            record = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ValueError(f"{path} is not a readable ot_core checkpoint ({type(exc).__name__}: {exc})") from exc
+        if "Weights only load failed" in str(exc):
+            raise ValueError(f"{path} is not a readable ot_core checkpoint: it holds objects other than tensors "
+                             "and plain data, which are never unpickled") from exc
+        raise ValueError(f"{path} is not a readable ot_core checkpoint: it is damaged, truncated or another "
+                         f"kind of file ({_short(exc)})") from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT or "payload" not in record:
         raise ValueError(f"{path} is not an ot_core checkpoint (no ot_core header)")
     if record.get("kind") != kind:

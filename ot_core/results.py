@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import warnings
 
 import torch
 
@@ -13,7 +14,7 @@ from . import _io
 from ._checks import as_matrix, as_time
 from ._train import resolve_device
 from .config import GeodesicConfig, VelocityConfig
-from .lagrangians import from_dict
+from .lagrangians import check_lagrangian, describe, from_dict
 from .nets import Critic, PathNet, VelocityNet, build
 
 
@@ -25,6 +26,34 @@ def build_nets(dim: int, cfg: GeodesicConfig, seed: int = 0, device="cpu"):
                      seed=gen, device=device)
     critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation, seed=gen, device=device)
     return path_net, critic
+
+
+_NO_TIME = object()        # Geodesic._prepare without a time argument (None is a bad t, not "no t")
+
+
+def _name(path) -> str:
+    return str(getattr(path, "name", None) or path) if hasattr(path, "read") else str(path)
+
+
+def _require(state, keys, source: str) -> None:
+    missing = [k for k in keys if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise ValueError(f"{source} lacks {', '.join(missing)}: it was not written by save()")
+
+
+def _config(cls, saved, source: str):
+    """The saved settings as a ``cls``; settings this version does not know are refused by name."""
+    if not isinstance(saved, dict):
+        raise ValueError(f"{source} holds no {cls.__name__} settings")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(saved) - known)
+    if unknown:
+        raise ValueError(f"{source} has {cls.__name__} settings this version of ot_core does not know "
+                         f"({', '.join(unknown)}): it was saved by a newer version")
+    try:
+        return cls(**saved)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source} holds invalid {cls.__name__} settings: {exc}") from exc
 
 
 class Geodesic:
@@ -45,11 +74,11 @@ class Geodesic:
         return Geodesic(copy.deepcopy(self.path_net).to(device), copy.deepcopy(self.critic).to(device),
                         self.config, self.history, self.lagrangian)
 
-    def _prepare(self, x, t=None):
-        x = as_matrix(x, "x", dim=self.dim)
+    def _prepare(self, x, t=_NO_TIME, name: str = "x"):
+        x = as_matrix(x, name, dim=self.dim, float32=True)
         out_device = x.device
         x = x.to(self.device, torch.float32)
-        if t is None:
+        if t is _NO_TIME:
             return x, None, out_device
         return x, as_time(t, x.shape[0], like=x), out_device
 
@@ -74,14 +103,14 @@ class Geodesic:
     @torch.no_grad()
     def potential(self, y) -> torch.Tensor:
         """The critic φ(y) (a Kantorovich potential at the saddle point)."""
-        y, _, dev = self._prepare(y)
+        y, _, dev = self._prepare(y, name="y")
         return self.critic(y).to(dev)
 
     kantorovich_potential = potential
 
     def potential_gradient(self, y) -> torch.Tensor:
         """∇φ(y), by automatic differentiation (the critic's pull on a particle at y)."""
-        y, _, dev = self._prepare(y)
+        y, _, dev = self._prepare(y, name="y")
         with torch.enable_grad():
             y = y.detach().requires_grad_(True)
             (grad,) = torch.autograd.grad(self.critic(y).sum(), y)
@@ -101,19 +130,35 @@ class Geodesic:
         _io.save(self.state(), path, "Geodesic")
 
     @classmethod
-    def from_state(cls, state: dict, lagrangian=None, device=None) -> "Geodesic":
-        config = GeodesicConfig(**state["config"])
+    def from_state(cls, state: dict, lagrangian=None, device=None, source: str = "the saved state") -> "Geodesic":
+        """Rebuild a Geodesic from :meth:`state`. The Lagrangian comes back only when it is a
+        built-in one (the class itself, not a subclass); otherwise pass ``lagrangian=``, or
+        it is None and a warning says so."""
+        _require(state, ("dim", "config", "history", "path_net", "critic"), source)
+        config = _config(GeodesicConfig, state["config"], source)
         path_net, critic = build_nets(state["dim"], config)
-        path_net.load_state_dict(state["path_net"])
-        critic.load_state_dict(state["critic"])
+        try:
+            path_net.load_state_dict(state["path_net"])
+            critic.load_state_dict(state["critic"])
+        except (RuntimeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{source} does not match the networks its settings describe ({_io._short(exc)})") from exc
         device = resolve_device(device)
-        lagrangian = lagrangian if lagrangian is not None else from_dict(state["lagrangian"])
+        if lagrangian is not None:
+            check_lagrangian(lagrangian)
+        else:
+            spec = state.get("lagrangian")
+            lagrangian = from_dict(spec)
+            if lagrangian is None:
+                warnings.warn(f"{source} was trained with {describe(spec)}: it is loaded with lagrangian=None. "
+                              "Pass it again to restore it: Geodesic.load(path, lagrangian=...)", UserWarning,
+                              stacklevel=3)
         return cls(path_net.to(device), critic.to(device), config, state["history"], lagrangian)
 
     @classmethod
     def load(cls, path, lagrangian=None, device=None) -> "Geodesic":
-        """Load a saved Geodesic. Pass ``lagrangian`` if it was not a built-in one."""
-        return cls.from_state(_io.load(path, "Geodesic"), lagrangian, device)
+        """Load a saved Geodesic. Built-in Lagrangians come back by themselves; pass
+        ``lagrangian`` for any other one (a function, a subclass, ``Potential`` of your own V)."""
+        return cls.from_state(_io.load(path, "Geodesic"), lagrangian, device, source=_name(path))
 
     def __repr__(self):
         return f"Geodesic(dim={self.dim}, steps={self.config.steps}, lagrangian={self.lagrangian!r})"
@@ -132,7 +177,7 @@ class VelocityField:
 
     @torch.no_grad()
     def __call__(self, z, t) -> torch.Tensor:
-        z = as_matrix(z, "z", dim=self.dim)
+        z = as_matrix(z, "z", dim=self.dim, float32=True)
         dev = z.device
         z = z.to(self.device, torch.float32)
         return self.net(z, as_time(t, z.shape[0], like=z)).to(dev)
@@ -148,9 +193,14 @@ class VelocityField:
     @classmethod
     def load(cls, path, device=None) -> "VelocityField":
         state = _io.load(path, "VelocityField")
-        config = VelocityConfig(**state["config"])
+        source = _name(path)
+        _require(state, ("dim", "config", "history", "net"), source)
+        config = _config(VelocityConfig, state["config"], source)
         net = build(VelocityNet, state["dim"], config.width, config.depth, config.activation, seed=0)
-        net.load_state_dict(state["net"])
+        try:
+            net.load_state_dict(state["net"])
+        except (RuntimeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{source} does not match the network its settings describe ({_io._short(exc)})") from exc
         return cls(net.to(resolve_device(device)), config, state["history"])
 
     def __repr__(self):
