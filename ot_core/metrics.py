@@ -27,7 +27,12 @@ def total_variance(x: torch.Tensor) -> float:
 def l2_uvp(pred, true) -> float:
     """L2-UVP = 100 · mean|pred − true|² / tr Cov(true), in percent (Korotin et al., 2021)."""
     pred, true = _pair(pred, true)
-    return float(100 * ((pred - true) ** 2).sum(-1).mean() / true.var(0).sum())
+    if true.shape[0] < 2:
+        raise ValueError(f"true must have at least 2 rows (its variance normalises the error), got {true.shape[0]}")
+    variance = true.var(0).sum()
+    if not variance > 0:
+        raise ValueError("true has zero variance (all rows equal): L2-UVP is undefined")
+    return float(100 * ((pred - true) ** 2).sum(-1).mean() / variance)
 
 
 def path_error(model, reference, x, times=DEFAULT_TIMES) -> float:
