@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
 from .distributions import Gaussian, GaussianMixture
+
+
+def _check_dim(d) -> int:
+    if isinstance(d, bool) or not isinstance(d, numbers.Integral) or d < 1:
+        raise ValueError(f"d must be a positive integer, got {d!r}")
+    return int(d)
 
 
 def gaussian_pair_2d():
@@ -17,6 +24,9 @@ def gaussian_pair_2d():
 
 def random_covariance(d: int, generator: torch.Generator, low: float = 0.5, high: float = 2.0) -> torch.Tensor:
     """A random rotation of a diagonal matrix with eigenvalues uniform in [low, high]."""
+    d = _check_dim(d)
+    if not 0 < low <= high:
+        raise ValueError(f"the eigenvalue range must satisfy 0 < low <= high, got low={low!r}, high={high!r}")
     q, _ = torch.linalg.qr(torch.randn(d, d, generator=generator, dtype=torch.float64))
     eig = low + (high - low) * torch.rand(d, generator=generator, dtype=torch.float64)
     return (q * eig) @ q.T
@@ -24,6 +34,7 @@ def random_covariance(d: int, generator: torch.Generator, low: float = 0.5, high
 
 def gaussian_pair(d: int, seed: int = 0):
     """An anisotropic d-dimensional pair: N(0, Σ0) → N(m1, Σ1), Σ0 ≠ Σ1 random, m1 ~ N(0, I)."""
+    d = _check_dim(d)
     gen = torch.Generator().manual_seed(seed)
     cov0 = random_covariance(d, gen)
     mean1 = torch.randn(d, generator=gen, dtype=torch.float64)
@@ -55,6 +66,7 @@ class BrenierPair:
 def brenier_pair(d: int, seed: int = 0):
     """(source, target) with source N(0, Σ0) random and target ∇ψ#source (see :class:`BrenierPair`);
     ``target.map`` is the exact W2 map."""
+    d = _check_dim(d)
     gen = torch.Generator().manual_seed(seed)
     source = Gaussian(torch.zeros(d), random_covariance(d, gen))
     return source, BrenierPair(source, random_covariance(d, gen))
@@ -63,6 +75,7 @@ def brenier_pair(d: int, seed: int = 0):
 def mixture_pair(d: int, seed: int = 0):
     """A mixture-to-mixture pair: 3 → 5 equally weighted Gaussian components, means ~ 2·N(0, I)
     (2-D: a square of 4 blobs → a ring of 8). No closed-form answer; judged by terminal W2."""
+    d = _check_dim(d)
     if d == 2:
         sq = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]]) * 1.5
         ring = torch.stack([3 * torch.tensor([math.cos(a), math.sin(a)]) for a in [k * math.pi / 4 for k in range(8)]])
