@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import math
 import multiprocessing
 import os
 import platform
@@ -342,6 +341,7 @@ def scaling_one(family: str, d: int, *, batch_size: int = 512, steps: int = 50, 
     seconds = clock(device) - start
     x = source.sample(n_eval, generator=torch.Generator().manual_seed(30_000 + seed))
     return {"family": family, "dim": d, "batch_size": batch_size, "steps": steps, "device": str(resolve(device)),
+            "machine": machine(device), "torch": torch.__version__,
             "seconds per step": seconds / steps, "L2-UVP %": metrics.l2_uvp(geo.map(x), ref.map(x))}
 
 
