@@ -162,7 +162,7 @@ class TrainingLog:
             self.history["seconds"].append(last + (now - last) * (i + 1) / len(steps))
         if self.bar is not None:
             self.bar.update(len(steps))
-            self.bar.set_postfix({k: f"{self.history[k][-1]:.4g}" for k in self._names[:2]})
+            self.bar.set_postfix({k: f"{self.history[k][-1]:.4g}" for k in self._names})
 
     def _check(self, name: str, value: float, step: int) -> None:
         what = name.replace("_", " ")

@@ -48,7 +48,12 @@ class VectorField(Protocol):
 
 @runtime_checkable
 class PathNetwork(Protocol):
-    """A trainable path network for ``fit_geodesic(path_net=...)``, like ``nets.PathNet``."""
+    """A trainable path network for ``fit_geodesic(path_net=...)``, like ``nets.PathNet``:
+    an ``nn.Module`` with ``dim``, ``map`` and ``position_and_velocity`` (times (K, n, 1) or
+    (K, 1, 1) give (K, n, d) results); ``trajectory(x, t)`` -> (positions, velocities, T(x, 1))
+    is used when present, to evaluate the map once per step."""
+
+    dim: int
 
     def map(self, x: torch.Tensor) -> torch.Tensor: ...
 
