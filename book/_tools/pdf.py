@@ -105,7 +105,7 @@ def build(html: Path = HTML, out: Path | None = None, driver=None) -> Path:
                 "return h ? h.textContent.replace('#', '').trim() : document.title")
             pdf = driver.execute_cdp_cmd("Page.printToPDF", {
                 "paperWidth": 8.27, "paperHeight": 11.69,           # A4
-                "marginTop": 0.6, "marginBottom": 0.6, "marginLeft": 0.6, "marginRight": 0.6,
+                "marginTop": 0.6, "marginBottom": 0.6, "marginLeft": 0.5, "marginRight": 0.5,
                 "printBackground": True, "preferCSSPageSize": False,
                 "displayHeaderFooter": True,
                 "headerTemplate": "<span></span>",
