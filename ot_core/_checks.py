@@ -8,6 +8,7 @@ import torch
 
 
 FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+TIME_TOLERANCE = 1e-9          # times this close outside [0, 1] are rounding, and are clamped
 
 
 def as_matrix(x, name: str, dim: int | None = None, float32: bool = False) -> torch.Tensor:
@@ -43,9 +44,10 @@ def as_time(t, n: int, name: str = "t", like: torch.Tensor | None = None) -> tor
     if t is None or isinstance(t, (str, bytes)):
         raise TypeError(f"{name} must be a float in [0, 1] or a tensor of shape ({n}, 1), got {type(t).__name__}")
     if isinstance(t, (int, float)):
-        if not math.isfinite(t) or not 0.0 <= t <= 1.0:
+        if not math.isfinite(t) or not -TIME_TOLERANCE <= t <= 1.0 + TIME_TOLERANCE:
             raise ValueError(f"{name} must lie in [0, 1], got {t}")
-        out = torch.full((n, 1), float(t), dtype=like.dtype if like is not None else torch.float32)
+        t = min(max(float(t), 0.0), 1.0)
+        out = torch.full((n, 1), t, dtype=like.dtype if like is not None else torch.float32)
     else:
         try:
             out = torch.as_tensor(t)
@@ -60,8 +62,10 @@ def as_time(t, n: int, name: str = "t", like: torch.Tensor | None = None) -> tor
             out = out.reshape(-1, 1)
         if out.ndim != 2 or out.shape[1] != 1 or out.shape[0] not in (1, n):
             raise ValueError(f"{name} must be a float or a tensor of shape ({n}, 1), got shape {tuple(out.shape)}")
-        if not torch.isfinite(out).all() or (out < 0).any() or (out > 1).any():
+        if not torch.isfinite(out).all() or (out < -TIME_TOLERANCE).any() or (out > 1 + TIME_TOLERANCE).any():
             raise ValueError(f"{name} must lie in [0, 1]")
+        if out.is_floating_point():
+            out = out.clamp(0.0, 1.0)                  # rounding of a time computed as t0 + k·h
         out = out.expand(n, 1)
     if like is not None:
         out = out.to(device=like.device, dtype=like.dtype)

@@ -96,6 +96,8 @@ def load(path, kind: str) -> dict:
         if "Weights only load failed" in str(exc):
             raise ValueError(f"{path} is not a readable ot_core checkpoint: it holds objects other than tensors "
                              "and plain data, which are never unpickled") from exc
+        if isinstance(source, Path) and source.stat().st_size == 0:
+            raise ValueError(f"{path} is not a readable ot_core checkpoint: it is empty") from exc
         raise ValueError(f"{path} is not a readable ot_core checkpoint: it is damaged, truncated or another "
                          f"kind of file ({_short(exc)})") from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT or "payload" not in record:

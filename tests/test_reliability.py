@@ -420,3 +420,11 @@ def test_seeded_fits_agree_across_threads(pair2d):
 def test_harmonic_sign_minus_one_at_pi_is_refused():
     with pytest.raises(ValueError, match="omega must be < pi"):
         otc.Harmonic(math.pi, sign=-1.0)
+
+
+def test_times_a_rounding_error_outside_the_unit_interval_are_clamped(geo, vel, x):
+    assert torch.equal(geo.path(x, 1.0 + 2e-16), geo.map(x))
+    t = torch.full((len(x), 1), 1.0000000000000002, dtype=torch.float64)
+    assert torch.equal(vel(x, t), vel(x, 1.0))
+    with pytest.raises(ValueError, match=r"t must lie in \[0, 1\]"):
+        vel(x, torch.full((len(x), 1), 1.001))
