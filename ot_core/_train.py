@@ -22,19 +22,37 @@ class DivergenceError(FloatingPointError):
     """Training produced a non-finite or runaway loss; the message names the step."""
 
 
+DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu")
+
+
 def resolve_device(device) -> torch.device:
     """``None``: CUDA when available, else the CPU."""
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be None, 'cpu', 'cuda', 'cuda:N', ... or a torch.device, got {device!r}") from exc
+    if device.type not in DEVICE_TYPES:
+        raise ValueError(f"device must be one of the types {', '.join(DEVICE_TYPES)} (training computes on it), "
+                         f"got {device!r}")
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
     return device
 
 
+def check_seed(seed) -> int:
+    """A seed is an integer (not a bool) that torch can take: in [-2⁶³, 2⁶⁴)."""
+    import numbers
+
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not -2**63 <= seed < 2**64:
+        raise ValueError(f"seed must be an integer in [-2**63, 2**64), got {seed!r}")
+    return int(seed)
+
+
 def generator(seed: int, device: torch.device) -> torch.Generator:
     """A random stream of its own on ``device``: training never touches a global stream."""
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch.Generator(device=device).manual_seed(check_seed(seed))
 
 
 def progress_bar(progress, steps: int, desc: str):
@@ -106,7 +124,7 @@ def checked_sampler(dist, name: str, generator, device, seed: int = 0):
             try:
                 x = dist.sample(n, generator=generator)
             except RuntimeError:
-                state["generator"] = torch.Generator().manual_seed(seed)
+                state["generator"] = torch.Generator().manual_seed(seed % 2**63)
                 x = dist.sample(n, generator=state["generator"])
         else:
             x = dist.sample(n, generator=state["generator"])

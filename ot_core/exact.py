@@ -145,8 +145,19 @@ def moment_matched(source_samples, target_samples) -> AffinePaths:
     ``baselines.linear_map``)."""
     xs = as_matrix(source_samples, "source_samples").double().cpu()
     ys = as_matrix(target_samples, "target_samples", dim=xs.shape[1]).double().cpu()
-    fit = [Gaussian(s.mean(0), torch.cov(s.T).reshape(s.shape[1], s.shape[1])) for s in (xs, ys)]
-    return gaussian(*fit)
+    return gaussian(*(Gaussian(s.mean(0), _sample_covariance(s)) for s in (xs, ys)))
+
+
+def _sample_covariance(s: torch.Tensor) -> torch.Tensor:
+    """The covariance of the rows of s; where it is singular (one sample, or samples on a
+    subspace such as images with constant pixels) a ridge of 1e-6 of its mean variance makes
+    it positive definite, so that it still defines a Gaussian."""
+    d = s.shape[1]
+    cov = torch.cov(s.T).reshape(d, d) if s.shape[0] > 1 else torch.zeros(d, d, dtype=s.dtype)
+    scale = cov.diagonal().mean().clamp_min(1e-12)
+    if torch.linalg.eigvalsh(0.5 * (cov + cov.T)).min() <= 1e-9 * scale:
+        cov = 0.5 * (cov + cov.T) + 1e-6 * scale * torch.eye(d, dtype=s.dtype)
+    return cov
 
 
 def gaussian(source: Gaussian, target: Gaussian) -> AffinePaths:

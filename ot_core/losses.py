@@ -29,7 +29,7 @@ def action(lagrangian, pos: torch.Tensor, vel: torch.Tensor, t: torch.Tensor, we
     ``pos``, ``vel``: (K, n, d); ``t``: (K, n, 1) or (K, 1, 1); ``weights``: (K,)."""
     K, n, d = pos.shape
     lag = lagrangian(pos.reshape(K * n, d), vel.reshape(K * n, d), t.expand(K, n, 1).reshape(K * n, 1))
-    return (weights @ lag.view(K, n)).mean()
+    return (weights @ lag.view(K, n).to(weights.dtype)).mean()
 
 
 def path_loss(path_net, critic, lagrangian, x: torch.Tensor, t: torch.Tensor, weights: torch.Tensor):

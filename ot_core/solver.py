@@ -43,7 +43,9 @@ def _check_problem(lagrangian, x: torch.Tensor, y: torch.Tensor) -> float:
     pos = (1 - t) * x + t * y                                      # (8, n, d)
     vel = (y - x).expand_as(pos)
     K, n, d = pos.shape
-    out = lagrangian(pos.reshape(K * n, d), vel.reshape(K * n, d), t.expand(K, n, 1).reshape(K * n, 1))
+    vel = vel.reshape(K * n, d).clone().requires_grad_(True)
+    with torch.enable_grad():
+        out = lagrangian(pos.reshape(K * n, d), vel, t.expand(K, n, 1).reshape(K * n, 1))
     if not isinstance(out, torch.Tensor) or out.shape != (K * n,):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise ValueError(f"lagrangian(x, v, t) must return a tensor of shape (n,) = ({K * n},) for x, v of "
@@ -53,7 +55,10 @@ def _check_problem(lagrangian, x: torch.Tensor, y: torch.Tensor) -> float:
     if not torch.isfinite(out).all():
         raise ValueError("lagrangian(x, v, t) returned NaN or infinite values on straight lines between "
                          "source and target samples")
-    straight = float((w @ out.view(K, n)).mean())
+    if not out.requires_grad:
+        raise ValueError("lagrangian(x, v, t) does not depend on v through operations torch can differentiate "
+                         "(was it detached, or computed outside torch?): the paths could not be trained")
+    straight = float((w @ out.detach().view(K, n).to(w.dtype)).mean())
     kinetic = float(0.5 * ((y - x) ** 2).sum(-1).mean())
     return max(abs(straight), kinetic, 1e-12)
 

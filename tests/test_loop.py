@@ -274,3 +274,22 @@ def test_empirical_source_on_the_device_trains(device):
     moved = geo.map(src.samples)
     assert moved.device.type == device.type
     assert math.isclose(float(moved[:, 0].mean()), 3.0, abs_tol=0.3)
+
+
+def test_odd_lagrangians_seeds_devices_and_degenerate_samples(pair2d):
+    src, tgt = pair2d
+    otc.fit_geodesic(src, tgt, lambda x, v, t: (0.5 * v * v).sum(-1).double(), steps=2, progress=False)
+    with pytest.raises(ValueError, match="does not depend on v"):
+        otc.fit_geodesic(src, tgt, lambda x, v, t: (0.5 * v * v).sum(-1).detach(), steps=2, progress=False)
+    for seed in (None, "a", 2**70, True):
+        with pytest.raises(ValueError, match="seed must be an integer"):
+            otc.fit_geodesic(src, tgt, steps=1, seed=seed, progress=False)
+    with pytest.raises(ValueError, match="device must be"):
+        otc.fit_geodesic(src, tgt, steps=1, device="meta", progress=False)
+    # one source point, a target on a line: the moment-matched map still exists
+    line = torch.stack([torch.linspace(-1, 1, 50), torch.zeros(50)], 1)
+    lin = otc.baselines.linear_map(torch.zeros(1, 2), line)
+    assert torch.allclose(lin.map(torch.zeros(1, 2)), line.mean(0, keepdim=True), atol=1e-6)
+    geo = otc.fit_geodesic(otc.Empirical(line), tgt, steps=2, warm_start="linear", warm_start_steps=2,
+                           progress=False)
+    assert torch.isfinite(geo.map(line)).all()
