@@ -265,6 +265,14 @@ def test_page_renders_in_browser(browser, page):
     raw_tables = [p.text[:80] for p in driver.find_elements("css selector", "article .cell_output p")
                   if re.search(r"\|\s*(-{3,}|—)", p.text)]
     assert not raw_tables, f"markdown tables left unrendered: {raw_tables}"
+    # one search box, and no empty header bar above the page
+    searches = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.search-button__button, .search-button-field'))"
+        ".filter(e => e.offsetParent && e.getBoundingClientRect().width > 0).length")
+    assert searches == 1, f"{searches} search boxes"
+    header = driver.execute_script(
+        "const h = document.querySelector('header.bd-header'); return h ? h.getBoundingClientRect().height : 0")
+    assert header == 0, "an empty header bar sits above the page"
     # open every solution: the formulas inside must be typeset too
     opened = open_every_solution(driver)
     if opened:
@@ -381,7 +389,7 @@ def test_phone_navigation(phone, page):
     driver.get(f"{base}/{page}.html")
     scales = driver.execute_script(
         "return Array.from(document.querySelectorAll('article .cell_output img')).map(i => {"
-        "  i.scrollIntoView(); const w = parseFloat(i.getAttribute('width')) || i.naturalWidth;"
+        "  i.scrollIntoView(); const w = parseFloat(i.style.width) || i.naturalWidth;"
         "  return i.getBoundingClientRect().width / w;})")
     small = [s for s in scales if FIGURE_TEXT_PT * 100 / 72 * s < 9]
     assert not small, f"{len(small)} figures shrink their text below 9 px on a phone"
