@@ -70,7 +70,9 @@ def test_no_solution_leaks(edition, path):
     assert not [c for c in codes if student.SOLUTION_TAG in c.metadata.get("tags", [])]
     assert not [c for c in codes if c.outputs or c.execution_count is not None]
     # the conventions a reader relies on are kept: title and badge first, setup, settings
-    assert handout.cells[0].source.startswith("# ") and "colab" in handout.cells[0].source
+    first = handout.cells[0].source
+    assert first.startswith("# ") and "Student edition" in first
+    assert "colab.research.google.com/github" not in first  # the badge opens the solutions
     assert "OT_BOOK_FAST" in handout.cells[2].source
 
 

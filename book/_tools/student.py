@@ -13,7 +13,8 @@ What changes, chapter by chapter:
   from scratch in chapter 40) is blanked: its functions keep their signatures and
   docstrings, their bodies become ``raise NotImplementedError``, and everything else in the
   cell is dropped; the cells after it, with their asserts, then grade the student's version;
-- outputs and execution counts are cleared, so that nothing computed by a solution is left.
+- outputs and execution counts are cleared, so that nothing computed by a solution is left;
+- the Colab badge, which opens the book's own notebook with its solutions, is removed.
 
 The notebooks are written with nbformat and validated; ``book.mplstyle`` is copied beside
 them so that the figures keep the book's style.
@@ -39,8 +40,11 @@ OPENING = re.compile(r"^(?P<fence>:{3,}|`{3,})\{admonition\}\s*Solution\b")
 NOTE = "*(The solution is not part of the student edition.)*"
 BANNER = (
     "> **Student edition.** Solutions are removed, and cells marked as exercises are left"
-    " for you to complete; the checks after them tell you when your code is right."
+    " for you to complete; the checks after them tell you when your code is right. To run it"
+    " on Colab, upload this notebook (*File → Upload notebook*)."
 )
+# the book's badge opens the chapter with its solutions: the student edition drops it
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n*")
 
 
 def chapters() -> list[Path]:
@@ -122,6 +126,7 @@ def student_notebook(nb):
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     first = cells[0]
+    first.source = BADGE.sub("", first.source)
     title, _, rest = first.source.partition("\n")
     first.source = f"{title}\n\n{BANNER}\n{rest}"
     nb.cells = cells
