@@ -111,8 +111,6 @@ def test_code_fits_the_column(path):
     long += [(i, line) for i, c in enumerate(cells) if c["cell_type"] == "markdown"
              for block in re.findall(r"```[^\n]*\n(.*?)```", source(c), re.S)
              for line in block.splitlines() if len(line) > MAX_COLUMNS]
-    if path.stem == "100_peers_stability" and {i for i, _ in long} <= {2}:
-        pytest.xfail("the settings cell of chapter 100 is not yet formatted to 88 columns")
     assert not long, [f"cell {i}: {len(line)} columns: {line[:60]}…" for i, line in long]
 
 
@@ -286,8 +284,7 @@ def test_page_renders_in_browser(browser, page):
         "return Math.max(0, ...Array.from(document.querySelectorAll("
         "'article div.highlight pre')).filter(p => !p.closest('.cell_output'))"
         ".flatMap(p => p.textContent.split('\\n').map(l => l.length)));")
-    if Path(page).name != "100_peers_stability":  # its settings cell: see test_code_fits_the_column
-        assert widest <= MAX_COLUMNS, f"a code line of {widest} characters"
+    assert widest <= MAX_COLUMNS, f"a code line of {widest} characters"
     # display equations never spill out of the column: they fit or scroll in their own box
     spill = driver.execute_script(
         "const col = document.querySelector('article').getBoundingClientRect();"
