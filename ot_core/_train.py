@@ -149,11 +149,10 @@ class TrainingLog:
     advances. ``limits`` maps a quantity to the largest magnitude it may reach: beyond it the
     run has run away. ``hint`` ends every divergence message."""
 
-    def __init__(self, history: dict, every: int, bar=None, hint: str = "", limits: dict | None = None,
-                 start: float | None = None):
+    def __init__(self, history: dict, every: int, bar=None, hint: str = "", limits: dict | None = None):
         self.history, self.every, self.bar, self.hint = history, every, bar, hint
         self.limits = limits or {}
-        self.start = time.perf_counter() if start is None else start
+        self.start = time.perf_counter()
         self.offset = history["seconds"][-1] if history.get("seconds") else 0.0
         self._steps, self._values = [], []
 
