@@ -89,10 +89,13 @@ def _optimizers(optimizers, path_net, critic, cfg):
 def _warm_start_linear(path_net, draw_source, draw_target, cfg) -> None:
     """Regress T(·, 1) onto the moment-matched Gaussian (linear) map."""
     lin = exact.moment_matched(draw_source(4096), draw_target(4096))
+    # its parameters on the training device once: no checks (and host reads) in the loop
+    m0, m1, A = lin._params(next(path_net.parameters()).device)
     opt = torch.optim.Adam(path_net.F.parameters(), lr=1e-3)
     for _ in range(cfg.warm_start_steps):
         x = draw_source(cfg.batch_size)
-        descend(opt, ((path_net.map(x) - lin.map(x)) ** 2).sum(-1).mean())
+        target = (m1 + (x.double() - m0) @ A).float()
+        descend(opt, ((path_net.map(x) - target) ** 2).sum(-1).mean())
 
 
 def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0, device=None,
