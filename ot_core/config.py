@@ -36,6 +36,8 @@ class GeodesicConfig:
     lr_decay: float = 0.1             # learning rates decay (cosine) to this fraction of their start
     critic_weight_decay: float = 0.0
     gradient_penalty: float = 0.0     # λ·E_ν|∇φ|² added to the critic loss (inputs standardised)
+    energy_weight: float = 0.0        # λ·ℓ·(energy distance of T(·,1)#μ and ν) added to the loss of T, with ℓ the
+                                      # root-mean-square distance of independent source and target points
     ema: float = 0.0                  # decay of an exponential moving average of T's weights (0: off);
                                       # the returned map is the average, the history the trained network
     warm_start: str = "none"          # "linear": start F at the moment-matched linear map
@@ -60,6 +62,7 @@ class GeodesicConfig:
         _number(self, "ema", lambda v: 0 <= v < 1, "must lie in [0, 1)")
         _number(self, "critic_weight_decay", lambda v: v >= 0, "must be a number ≥ 0")
         _number(self, "gradient_penalty", lambda v: v >= 0, "must be a number ≥ 0")
+        _number(self, "energy_weight", lambda v: v >= 0, "must be a number ≥ 0")
         if self.grad_clip is not None:
             _number(self, "grad_clip", lambda v: v >= 0, "must be None (no clipping) or a number ≥ 0 (0: no clipping)")
         _betas(self)

@@ -90,6 +90,20 @@ def empirical_w2(a, b) -> float:
     return float(np.sqrt(max(ot.emd2(wa, wb, M.numpy(), numItermax=10_000_000), 0.0)))
 
 
+def energy_distance(a, b) -> float:
+    """The energy distance 2E|X − Y| − E|X − X'| − E|Y − Y'| between the empirical laws of the
+    rows of ``a`` and ``b`` (unbiased: a row is not paired with itself), in the units of the data.
+    A two-sample statistic (Székely and Rizzo, 2013): near zero (either sign) for two samples of
+    one law, and, unlike W2 against its floor in high dimension, not fooled by a map that
+    collapses its images onto a few points (their E|X − X'| is small)."""
+    from .losses import energy_distance as _energy
+
+    a = as_matrix(a, "a").double()
+    b = as_matrix(b, "b", dim=a.shape[1]).double().to(a.device)
+    with torch.no_grad():
+        return float(_energy(a, b))
+
+
 def w2_floor(target, n: int, seed: int = 0) -> float:
     """The sampling floor: empirical W₂ between two independent n-samples of ``target``."""
     gen = torch.Generator().manual_seed(seed)

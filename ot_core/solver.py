@@ -152,6 +152,9 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
         if own:
             net.set_scale(both)
     scale = _check_problem(lagrangian, x_ref[:1024], y_ref[:1024])
+    # the energy term in the units of the action: λ · (rms distance of independent pairs) · energy distance
+    length = float(((y_ref[:1024] - x_ref[:1024]) ** 2).sum(-1).mean().sqrt())
+    energy_weight = cfg.energy_weight * length
     critic_scale = getattr(critic, "scale", 1.0)      # the gradient penalty is in standardised units
 
     opt_T, opt_phi = _optimizers(optimizers, path_net, critic, cfg)
@@ -203,8 +206,9 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
             set_trainable(critic, False)
             for _ in range(cfg.path_steps):
                 x = draw_source(B)
+                y = draw_target(B) if energy_weight > 0 else None
                 t, w = fixed_times or time_nodes(cfg.n_times, cfg.time_sampling, B, gen, device)
-                path_loss, action = L.path_loss(path_net, critic, lagrangian, x, t, w)
+                path_loss, action = L.path_loss(path_net, critic, lagrangian, x, t, w, y, energy_weight)
                 descend(opt_T, path_loss, cfg.grad_clip)
                 if averaged is not None:
                     with torch.no_grad():

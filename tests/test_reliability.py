@@ -38,7 +38,7 @@ def x(pair2d):
     ("lr_decay", "x"), ("gradient_penalty", -5), ("gradient_penalty", "1"), ("critic_weight_decay", -1),
     ("grad_clip", -1.0), ("grad_clip", "1"), ("path_degree", -1), ("path_degree", 2.5),
     ("warm_start_steps", -5), ("warm_start_steps", "a"), ("activation", "swish"), ("time_derivative", "magic"),
-    ("lr_critic", float("inf")), ("n_times", 0), ("ema", True),
+    ("lr_critic", float("inf")), ("n_times", 0), ("ema", True), ("energy_weight", -1.0), ("energy_weight", "3"),
 ])
 def test_config_fields_are_checked_where_the_config_is_built(field, value):
     with pytest.raises(ValueError, match=rf"^{field} must"):
