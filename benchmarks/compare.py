@@ -2,6 +2,7 @@
 given the same wall-clock, POT exact OT on samples, the linear map and the identity.
 
     python benchmarks/compare.py [--quick] [--json FILE] [--seeds N] [--tasks a,b] [--steps S] [--jobs J]
+                                 [--energy-weight W]
     python benchmarks/compare.py --from-json FILE [FILE ...]     # the table of saved runs
 
 Prints a markdown table: each metric as median [min, max] over seeds. L2-UVP, path and
@@ -31,6 +32,7 @@ def main(argv=None):
     parser.add_argument("--tasks", help="comma-separated subset of: " + ", ".join(B.compare_tasks()))
     parser.add_argument("--steps", type=int, help="outer steps of Algorithm 1 (default 400; 20 with --quick)")
     parser.add_argument("--velocity-steps", type=int, help="steps of Algorithm 2 (default 1000; 50 with --quick)")
+    parser.add_argument("--energy-weight", type=float, help="energy_weight of Algorithm 1 (default: the library's)")
     B.add_run_options(parser, "(task, seed)")
     args = parser.parse_args(argv)
     if args.from_json:
@@ -50,14 +52,16 @@ def main(argv=None):
         size["velocity_steps"] = args.velocity_steps
 
     collect = B.Collector(args.json, lambda call: f"{call['task']} seed {call['seed']}", flatten=True)
-    calls = [dict(task=task, seed=seed, device=args.device, **size) for task in tasks
+    settings = {} if args.energy_weight is None else {"energy_weight": args.energy_weight}
+    calls = [dict(task=task, seed=seed, device=args.device, settings=settings, **size) for task in tasks
              for seed in range(args.first_seed, args.first_seed + seeds)]
     results = B.run_all(B.compare_one, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
     records = [r for result in results for r in result]   # in the order of the calls
     collect.save(records)
     print(f"\n{B.machine(args.device)}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{seeds} seeds; "
-          f"Algorithm 1: {size['steps']} steps, Algorithm 2: {size['velocity_steps']} steps; "
+          f"Algorithm 1: {size['steps']} steps{''.join(f', {k} = {v}' for k, v in settings.items())}, "
+          f"Algorithm 2: {size['velocity_steps']} steps; "
           f"OT-CFM: same wall-clock as Algorithm 1 + 2; total {time.perf_counter() - collect.start:.0f} s\n")
     print(B.compare_table(records))
 

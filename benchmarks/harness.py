@@ -156,9 +156,11 @@ def compare_tasks() -> dict:
 
 
 def compare_one(task: str, seed: int, *, steps: int = 400, velocity_steps: int = 1000, n_eval: int = 10_000,
-                n_pot: int = 1000, n_w2: int = 1000, device=None) -> list[dict]:
+                n_pot: int = 1000, n_w2: int = 1000, device=None, settings: dict | None = None) -> list[dict]:
     """Every method on one task and seed; returns records. OT-CFM gets the wall-clock that
-    Phase 1 + Phase 2 took. POT is evaluated on its own ``n_pot`` samples."""
+    Phase 1 + Phase 2 took. POT is evaluated on its own ``n_pot`` samples. ``settings``: fields
+    of ``GeodesicConfig`` for this solver (default: the library's defaults)."""
+    settings = settings or {}
     source, target, lag, ref = compare_tasks()[task]
     gen = torch.Generator().manual_seed(10_000 + seed)
     x = source.sample(n_eval, generator=gen)
@@ -180,9 +182,9 @@ def compare_one(task: str, seed: int, *, steps: int = 400, velocity_steps: int =
 
     add("W2 floor", 0.0, W2=metrics.w2_floor(target, n_w2, seed=seed))
 
-    fit_geodesic(source, target, lag, seed=seed, device=device, progress=False, steps=1)  # warm-up, not timed
+    fit_geodesic(source, target, lag, seed=seed, device=device, progress=False, steps=1, **settings)  # warm-up
     start = clock(device)
-    geo = fit_geodesic(source, target, lag, seed=seed, device=device, progress=False, steps=steps)
+    geo = fit_geodesic(source, target, lag, seed=seed, device=device, progress=False, steps=steps, **settings)
     t_geo = clock(device) - start
     vel = fit_velocity(geo, source, seed=seed, device=device, progress=False, steps=velocity_steps)
     t_both = clock(device) - start

@@ -47,10 +47,9 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """|a_i − b_j| for all pairs, with a gradient of zero (not NaN) where a row meets itself."""
-    sq = ((a * a).sum(-1, keepdim=True) - 2 * a @ b.T + (b * b).sum(-1)).clamp_min(0)
-    positive = sq > 0
-    return torch.where(positive, sq.where(positive, 1.0).sqrt(), 0.0)
+    """|a_i − b_j| for all pairs (``torch.cdist``: its gradient is zero, not NaN, where a row
+    meets itself)."""
+    return torch.cdist(a, b)
 
 
 def path_loss(path_net, critic, lagrangian, x: torch.Tensor, t: torch.Tensor, weights: torch.Tensor,
@@ -58,7 +57,8 @@ def path_loss(path_net, critic, lagrangian, x: torch.Tensor, t: torch.Tensor, we
     """The loss of T in Algorithm 1, E_μ ∫ L dt − E_μ φ(T(x, 1)), and the action estimate.
 
     With ``energy_weight`` > 0 and a batch ``y`` of the target, ``energy_weight`` times the
-    energy distance between the images T(x, 1) and ``y`` is added: a term whose gradient reaches
+    energy distance between the first ``len(y)`` images T(x, 1) and ``y`` is added: a term whose
+    gradient reaches
     every part of the target, however far, and which vanishes, with its first variation, when
     T(·, 1) carries μ onto ν, so that it leaves the solution of the saddle problem unchanged.
 
@@ -67,7 +67,7 @@ def path_loss(path_net, critic, lagrangian, x: torch.Tensor, t: torch.Tensor, we
     act = action(lagrangian, pos, vel, t, weights)
     loss = act - critic(end).mean()
     if y is not None:
-        loss = loss + energy_weight * energy_distance(end, y)
+        loss = loss + energy_weight * energy_distance(end[: len(y)], y)
     return loss, act
 
 
