@@ -30,10 +30,10 @@ from ot_core import GaussianMixture, Gaussian, exact, fit_geodesic, metrics, pro
 
 VARIANTS = {
     "defaults": {},
-    "energy 0": {"energy_weight": 0.0},
     "energy 0.3": {"energy_weight": 0.3},
     "energy 1": {"energy_weight": 1.0},
     "energy 3": {"energy_weight": 3.0},
+    "energy 0.3 + penalty 0.1": {"energy_weight": 0.3, "gradient_penalty": 0.1},
 }
 
 
@@ -110,7 +110,8 @@ def main(argv=None):
         return
     torch.set_num_threads(args.threads)
     names = args.tasks.split(",") if args.tasks else list(tasks())
-    variants = args.variants.split(",") if args.variants else ["defaults", "energy 1", "energy 3"]
+    variants = args.variants.split(",") if args.variants else ["defaults", "energy 0.3", "energy 1",
+                                                               "energy 0.3 + penalty 0.1"]
     for chosen, known, what in ((names, tasks(), "task"), (variants, VARIANTS, "variant")):
         unknown = set(chosen) - set(known)
         if unknown:

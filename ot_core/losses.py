@@ -57,8 +57,7 @@ def path_loss(path_net, critic, lagrangian, x: torch.Tensor, t: torch.Tensor, we
     """The loss of T in Algorithm 1, E_μ ∫ L dt − E_μ φ(T(x, 1)), and the action estimate.
 
     With ``energy_weight`` > 0 and a batch ``y`` of the target, ``energy_weight`` times the
-    energy distance between the first ``len(y)`` images T(x, 1) and ``y`` is added: a term whose
-    gradient reaches
+    energy distance between the images T(x, 1) and ``y`` is added: a term whose gradient reaches
     every part of the target, however far, and which vanishes, with its first variation, when
     T(·, 1) carries μ onto ν, so that it leaves the solution of the saddle problem unchanged.
 
@@ -67,7 +66,7 @@ def path_loss(path_net, critic, lagrangian, x: torch.Tensor, t: torch.Tensor, we
     act = action(lagrangian, pos, vel, t, weights)
     loss = act - critic(end).mean()
     if y is not None:
-        loss = loss + energy_weight * energy_distance(end[: len(y)], y)
+        loss = loss + energy_weight * energy_distance(end, y)
     return loss, act
 
 

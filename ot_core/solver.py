@@ -34,7 +34,6 @@ from .results import Geodesic, VelocityField, build_nets
 
 _HINT = "Try smaller learning rates (lr_path, lr_critic), more path_steps, or gradient_penalty > 0."
 _REFERENCE = 4096        # samples drawn once to standardise the networks and to scale the checks
-_ENERGY_BATCH = 256      # points on each side of the energy term (its cost grows as their square)
 
 
 def _check_problem(lagrangian, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -207,7 +206,7 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
             set_trainable(critic, False)
             for _ in range(cfg.path_steps):
                 x = draw_source(B)
-                y = draw_target(min(B, _ENERGY_BATCH)) if energy_weight > 0 else None
+                y = draw_target(B) if energy_weight > 0 else None
                 t, w = fixed_times or time_nodes(cfg.n_times, cfg.time_sampling, B, gen, device)
                 path_loss, action = L.path_loss(path_net, critic, lagrangian, x, t, w, y, energy_weight)
                 descend(opt_T, path_loss, cfg.grad_clip)

@@ -82,3 +82,31 @@ def test_stored_full_runs_are_complete():
     assert {r["batch_size"] for r in scaling if r.get("sweep") == "batch"} == {128, 256, 512, 1024, 2048}
     for name in ("compare", "stability", "scaling"):   # the header line that chapter 100 prints
         assert any("per run" in line for line in (results / f"{name}.log").read_text().splitlines())
+
+
+def test_hard_quick_json_counts_modes_and_gaps(tmp_path):
+    out = tmp_path / "hard.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hard.py"), "--quick", "--tasks", "gauss-2d,two-to-four",
+                    "--variants", "defaults,energy 0.3", "--steps", "3", "--json", str(out)],
+                   check=True, cwd=ROOT, timeout=300, capture_output=True)
+    records = json.loads(out.read_text())
+    metrics = {(r["task"], r["method"], r["metric"]) for r in records}
+    for variant in ("defaults", "energy 0.3"):
+        assert {("gauss-2d", variant, "L2-UVP %"), ("two-to-four", variant, "max share gap %"),
+                ("two-to-four", variant, "in gaps %")} <= metrics
+    fresh = [r["value"] for r in records if r["metric"] == "in gaps %, fresh ν"]
+    assert fresh and all(0 <= v < 5 for v in fresh)      # fresh 2-D target samples: about 1 % in the gaps
+
+
+def test_component_stats_finds_a_dropped_mode_and_mass_in_the_gaps():
+    import torch
+
+    from benchmarks import hard
+    from ot_core import GaussianMixture
+
+    target = GaussianMixture([[0.0, -3.0], [0.0, 3.0]], 0.1 * torch.eye(2))
+    on_one = target.components[0].sample(1000)            # every point in one of two equal components
+    gap, between = hard.component_stats(on_one, target)
+    assert gap == 50.0 and between < 5
+    midway = torch.zeros(100, 2)                          # every point between the two components
+    assert hard.component_stats(midway, target)[1] == 100.0
