@@ -47,8 +47,9 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def _distances(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """|a_i − b_j| for all pairs (``torch.cdist``: its gradient is zero, not NaN, where a row
-    meets itself)."""
+    """|a_i − b_j| for all pairs (``torch.cdist``). Where a row meets itself the distance is zero
+    up to rounding (it is summed but not counted in the means above) and its gradient is zero,
+    not NaN."""
     return torch.cdist(a, b)
 
 
