@@ -34,6 +34,8 @@ VARIANTS = {
     "energy 1": {"energy_weight": 1.0},
     "energy 3": {"energy_weight": 3.0},
     "energy 0.3 + penalty 0.1": {"energy_weight": 0.3, "gradient_penalty": 0.1},
+    "warm_start moments": {"warm_start": "moments"},
+    "warm_start none": {"warm_start": "none"},
 }
 
 
@@ -111,7 +113,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     names = args.tasks.split(",") if args.tasks else list(tasks())
     variants = args.variants.split(",") if args.variants else ["defaults", "energy 0.3", "energy 1",
-                                                               "energy 0.3 + penalty 0.1"]
+                                                               "energy 0.3 + penalty 0.1", "warm_start moments"]
     for chosen, known, what in ((names, tasks(), "task"), (variants, VARIANTS, "variant")):
         unknown = set(chosen) - set(known)
         if unknown:

@@ -272,6 +272,7 @@ STABILISERS = {
     "gradient_penalty 0.1": {"gradient_penalty": 0.1},
     "critic_weight_decay 1e-4": {"critic_weight_decay": 1e-4},
     "ema 0.99": {"ema": 0.99},
+    "warm_start none": {"warm_start": "none"},
     "warm_start linear": {"warm_start": "linear"},
     "lr_decay off (1.0)": {"lr_decay": 1.0},
 }

@@ -70,13 +70,17 @@ class PathNet(_Standardised):
     T(x, 0) = x holds exactly, T(x, 1) = x + F(x) is the transport map, and G carries the
     curvature of the paths (G → 0 for the kinetic cost, whose geodesics are straight).
 
+    With ``affine=True``, F has a linear part beside the network, F(x) = W x̂ + c + MLP(x̂) with
+    x̂ the standardised input, and :meth:`set_affine` starts T(·, 1) at any affine map (the
+    solver's default start is the moment-matched Gaussian map, exact for Gaussian pairs).
+
     With ``degree=p`` (the default), G(x, t) = Σ_{k≤p} t^k G_k(x) is a polynomial in t whose
     coefficients one network outputs: ∂_t T is then exact and costs nothing, and one
     evaluation of the networks serves every time node. With ``degree=None``, G is a network
     of (x, t) and ∂_t T comes from automatic differentiation (see ``position_and_velocity``)."""
 
     def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu",
-                 degree: int | None = 4, time_derivative: str = "jvp"):
+                 degree: int | None = 4, time_derivative: str = "jvp", affine: bool = False):
         super().__init__(dim)
         if degree is not None and (not isinstance(degree, int) or degree < 0):
             raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
@@ -88,12 +92,37 @@ class PathNet(_Standardised):
             self.G = mlp(dim + 1, dim, width, depth, activation)
         else:
             self.G = mlp(dim, dim * (degree + 1), width, depth, activation)
+        # created only when asked for, so that the weights drawn for the other layers stay the same
+        self.affine = nn.Linear(dim, dim) if affine else None
         self._start_at_identity()
 
     def _start_at_identity(self) -> None:
-        for net in (self.F, self.G):  # start from the identity map and straight paths
-            nn.init.zeros_(net[-1].weight)
-            nn.init.zeros_(net[-1].bias)
+        for layer in (self.F[-1], self.G[-1], self.affine):  # the identity map and straight paths
+            if layer is not None:
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
+
+    def set_affine(self, m0: torch.Tensor, m1: torch.Tensor, A: torch.Tensor) -> None:
+        """Make T(x, 1) = m1 + (x − m0) A (rows x) through the linear part of F, with the network
+        part of F set to zero: call it after :meth:`set_scale`, which it relies on."""
+        if self.affine is None:
+            raise ValueError("set_affine needs a PathNet built with affine=True")
+        d = self.dim
+        m0, m1, A = (torch.as_tensor(v, dtype=torch.float64, device="cpu") for v in (m0, m1, A))
+        if m0.shape != (d,) or m1.shape != (d,) or A.shape != (d, d):
+            raise ValueError(f"set_affine needs m0, m1 of shape ({d},) and A of shape ({d}, {d}), got "
+                             f"{tuple(m0.shape)}, {tuple(m1.shape)}, {tuple(A.shape)}")
+        shift, scale = self.shift.detach().double().cpu(), float(self.scale)
+        # x = shift + scale·x̂, and scale·F = m1 − m0 + (x − m0)(A − I)
+        M = A - torch.eye(d, dtype=torch.float64)
+        with torch.no_grad():
+            self.affine.weight.copy_(M.T)
+            self.affine.bias.copy_((m1 - m0 + (shift - m0) @ M) / scale)
+            nn.init.zeros_(self.F[-1].weight)
+            nn.init.zeros_(self.F[-1].bias)
+
+    def _F(self, h: torch.Tensor) -> torch.Tensor:
+        return self.F(h) if self.affine is None else self.F(h) + self.affine(h)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         super().reset_parameters(generator)
@@ -101,7 +130,7 @@ class PathNet(_Standardised):
 
     def map(self, x: torch.Tensor) -> torch.Tensor:
         """T(x, 1) = x + F(x), without evaluating G."""
-        return x + self.scale * self.F(self.standardise(x))
+        return x + self.scale * self._F(self.standardise(x))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         return self.position_and_velocity(x, t, velocity=False)[0]
@@ -116,7 +145,7 @@ class PathNet(_Standardised):
     def trajectory(self, x: torch.Tensor, t: torch.Tensor, velocity: bool = True):
         """T(x, t), ∂_t T(x, t) and the end point T(x, 1), from one evaluation of F."""
         h = self.standardise(x)
-        F = self.F(h)
+        F = self._F(h)
         end = x + self.scale * F
         if self.degree is None:
             return (*self._autodiff(x, h, F, t, velocity), end)
@@ -158,14 +187,52 @@ class PathNet(_Standardised):
 
 
 class Critic(_Standardised):
-    """The critic φ(y), a scalar function in units of cost (length²)."""
+    """The critic φ(y), a scalar function in units of cost (length²).
 
-    def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu"):
+    With ``quadratic=True`` it has a quadratic part beside the network,
+    φ(y) = scale²·(½ ŷᵀQŷ + b·ŷ + MLP(ŷ)) with ŷ the standardised input, Q symmetric; both start
+    at zero, and :meth:`set_quadratic` sets them (the Kantorovich potential of an affine map is
+    quadratic for the kinetic cost)."""
+
+    def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu",
+                 quadratic: bool = False):
         super().__init__(dim)
+        self.dim = dim
         self.net = mlp(dim, 1, width, depth, activation)
+        # created only when asked for, so that the weights drawn for the network stay the same
+        self.Q = nn.Parameter(torch.zeros(dim, dim)) if quadratic else None
+        self.b = nn.Parameter(torch.zeros(dim)) if quadratic else None
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        super().reset_parameters(generator)
+        if self.Q is not None:
+            with torch.no_grad():
+                self.Q.zero_()
+                self.b.zero_()
+
+    def set_quadratic(self, points: torch.Tensor, gradients: torch.Tensor) -> None:
+        """Fit the quadratic part so that ∇φ matches ``gradients`` (n, d) at ``points`` (n, d) by
+        least squares, and zero the network's output layer: φ starts as that quadratic."""
+        if self.Q is None:
+            raise ValueError("set_quadratic needs a Critic built with quadratic=True")
+        y = self.standardise(points.detach()).double().cpu()
+        g = (gradients.detach().double().cpu() / self.scale.double().cpu())   # ∇_ŷ(φ/scale²) = ∇_y φ / scale
+        design = torch.cat([y, torch.ones(len(y), 1, dtype=y.dtype)], dim=1)
+        coef = torch.linalg.lstsq(design, g, driver="gelsd").solution           # (d + 1, d)
+        Q = coef[:-1]
+        with torch.no_grad():
+            self.Q.copy_(0.5 * (Q + Q.T))
+            self.b.copy_(coef[-1])
+            nn.init.zeros_(self.net[-1].weight)
+            nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
-        return self.scale**2 * self.net(self.standardise(y)).squeeze(-1)
+        h = self.standardise(y)
+        out = self.net(h).squeeze(-1)
+        if self.Q is not None:
+            Q = 0.5 * (self.Q + self.Q.T)
+            out = out + 0.5 * ((h @ Q) * h).sum(-1) + h @ self.b
+        return self.scale**2 * out
 
 
 class VelocityNet(_Standardised):

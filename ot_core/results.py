@@ -23,8 +23,9 @@ def build_nets(dim: int, cfg: GeodesicConfig, seed: int = 0, device="cpu"):
     with weights drawn from a generator seeded with ``seed`` (no global random stream touched)."""
     gen = torch.Generator().manual_seed(seed)
     path_net = build(PathNet, dim, cfg.width, cfg.depth, cfg.activation, cfg.path_degree, cfg.time_derivative,
-                     seed=gen, device=device)
-    critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation, seed=gen, device=device)
+                     cfg.warm_start == "moments", seed=gen, device=device)
+    critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation, cfg.warm_start == "moments",
+                   seed=gen, device=device)
     return path_net, critic
 
 

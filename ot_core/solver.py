@@ -27,7 +27,7 @@ from . import losses as L
 from ._checks import check_distribution
 from ._train import (DivergenceError, TrainingLog, cosine, descend, gauss_legendre, generator,  # noqa: F401
                      progress_bar, resolve_device, scale_lr, set_trainable, checked_sampler, time_nodes)
-from .config import GeodesicConfig, VelocityConfig, make_config
+from .config import MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config
 from .lagrangians import Harmonic, Kinetic, check_lagrangian
 from .nets import VelocityNet, build
 from .results import Geodesic, VelocityField, build_nets
@@ -98,6 +98,46 @@ def _warm_start_linear(path_net, draw_source, draw_target, cfg) -> None:
         descend(opt, ((path_net.map(x) - target) ** 2).sum(-1).mean())
 
 
+def _moments_fit(x_ref: torch.Tensor, y_ref: torch.Tensor) -> bool:
+    """The rule of ``warm_start="auto"``: at most MOMENTS_MAX_DIM dimensions, sample covariances
+    that are not degenerate (every eigenvalue above 1e-4 of their mean: else the moment-matched
+    map divides by nearly nothing), and a moment-matched map, fitted on one half of the samples,
+    whose image of the other half lies within MOMENTS_MAX_MISMATCH of the target (energy
+    distance over the mean distance of two target points). Read once, before training."""
+    n, d = x_ref.shape
+    if d > MOMENTS_MAX_DIM:
+        return False
+    for s in (x_ref, y_ref):
+        eig = torch.linalg.eigvalsh(torch.cov(s.T.double()).reshape(d, d))
+        if not bool(eig.min() > 1e-4 * eig.mean().clamp_min(1e-300)):
+            return False
+    h = n // 2
+    mapped = exact.moment_matched(x_ref[:h], y_ref[:h]).map(x_ref[h:])
+    mismatch = L.energy_distance(mapped, y_ref[h:]) / torch.cdist(y_ref[:h], y_ref[h:]).mean()
+    return bool(mismatch <= MOMENTS_MAX_MISMATCH)
+
+
+def _start_at_moments(path_net, critic, lagrangian, x_ref, y_ref) -> None:
+    """Start the game near its saddle point: T(·, 1) at the moment-matched Gaussian map of the
+    reference samples, with straight paths, and φ at the quadratic whose gradient best matches
+    the terminal momentum ∂_v L at T(x, 1), the condition that makes T stationary. For the
+    kinetic cost between Gaussians both are exact up to sampling error."""
+    for net, name, part in ((path_net, "path_net", "affine"), (critic, "critic", "Q")):
+        if getattr(net, part, None) is None:
+            raise ValueError(f'warm_start="moments" needs the default {name} (or one with `{part}` and '
+                             f'`set_{"affine" if part == "affine" else "quadratic"}`); pass warm_start="none" '
+                             f'with networks of your own')
+    lin = exact.moment_matched(x_ref, y_ref)
+    path_net.set_affine(lin.m0, lin.m1, lin.A)
+    one = torch.ones(len(x_ref), 1, device=x_ref.device, dtype=x_ref.dtype)
+    with torch.no_grad():
+        end, vel = path_net.position_and_velocity(x_ref, one)
+    with torch.enable_grad():
+        vel = vel.detach().requires_grad_(True)
+        momentum = torch.autograd.grad(lagrangian(end, vel, one).sum(), vel)[0]
+    critic.set_quadratic(end, momentum)
+
+
 def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0, device=None,
                  progress=None, path_net=None, critic=None, optimizers=None, callback=None,
                  checkpoint=None, checkpoint_every: int = 100, resume: bool = True,
@@ -143,10 +183,12 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     draw_target = checked_sampler(target, "target", gen, device, seed + 1)
 
     own_nets = path_net is None, critic is None
+    x_ref, y_ref = draw_source(_REFERENCE), draw_target(_REFERENCE)
+    if cfg.warm_start == "auto":   # the result's config records the start that was chosen
+        cfg.warm_start = "moments" if all(own_nets) and _moments_fit(x_ref, y_ref) else "none"
     default_T, default_phi = build_nets(source.dim, cfg, seed, device)
     path_net = default_T if path_net is None else path_net.to(device)
     critic = default_phi if critic is None else critic.to(device)
-    x_ref, y_ref = draw_source(_REFERENCE), draw_target(_REFERENCE)
     both = torch.cat([x_ref, y_ref])
     for net, own in zip((path_net, critic), own_nets):
         if own:
@@ -165,6 +207,8 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
         first, history, averaged = _restore(checkpoint, cfg, seed, path_net, critic, opt_T, opt_phi, gen)
     elif cfg.warm_start == "linear":
         _warm_start_linear(path_net, draw_source, draw_target, cfg)
+    elif cfg.warm_start == "moments":
+        _start_at_moments(path_net, critic, lagrangian, x_ref, y_ref)
     if cfg.ema > 0 and averaged is None:
         averaged = copy.deepcopy(path_net)
     result = Geodesic(averaged if averaged is not None else path_net, critic, cfg, history, lagrangian)

@@ -17,13 +17,18 @@ from ot_core.results import build_nets
 def test_fit_geodesic_is_a_loop_over_the_public_losses(pair2d):
     """Twenty lines of plain PyTorch over ``otc.losses`` reproduce fit_geodesic's history exactly."""
     src, tgt = pair2d
-    steps, cfg = 6, otc.GeodesicConfig(steps=6)
+    steps, cfg = 6, otc.GeodesicConfig(steps=6, warm_start="moments")
     geo = otc.fit_geodesic(src, tgt, seed=5, steps=steps, progress=False, device="cpu")
+    assert geo.config.warm_start == "moments"      # what "auto" chooses for a Gaussian pair
 
     gen = torch.Generator().manual_seed(5)
     T, phi = build_nets(2, cfg, seed=5)
-    ref = torch.cat([src.sample(4096, gen), tgt.sample(4096, gen)])
-    T.set_scale(ref), phi.set_scale(ref)
+    x_ref, y_ref = src.sample(4096, gen), tgt.sample(4096, gen)
+    T.set_scale(torch.cat([x_ref, y_ref])), phi.set_scale(torch.cat([x_ref, y_ref]))
+    lin = otc.exact.moment_matched(x_ref, y_ref)   # the start: T(·, 1) at the moment-matched map,
+    T.set_affine(lin.m0, lin.m1, lin.A)            # φ at the quadratic with ∇φ(T(x, 1)) = ∂_v L = ∂_t T(x, 1)
+    end, vel = T.position_and_velocity(x_ref, torch.ones(4096, 1))
+    phi.set_quadratic(end, vel)
     opt_T = torch.optim.Adam(T.parameters(), lr=cfg.lr_path, betas=cfg.betas)
     opt_phi = torch.optim.Adam(phi.parameters(), lr=cfg.lr_critic, betas=cfg.betas)
     t, w = gauss_legendre(cfg.n_times, "cpu")
