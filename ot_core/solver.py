@@ -27,7 +27,7 @@ from . import losses as L
 from ._checks import check_distribution
 from ._train import (DivergenceError, TrainingLog, cosine, descend, gauss_legendre, generator,  # noqa: F401
                      progress_bar, resolve_device, scale_lr, set_trainable, checked_sampler, time_nodes)
-from .config import MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config
+from .config import AUTO_ENERGY_WEIGHT, MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config
 from .lagrangians import Harmonic, Kinetic, check_lagrangian
 from .nets import VelocityNet, build
 from .results import Geodesic, VelocityField, build_nets
@@ -98,26 +98,27 @@ def _warm_start_linear(path_net, draw_source, draw_target, cfg) -> None:
         descend(opt, ((path_net.map(x) - target) ** 2).sum(-1).mean())
 
 
-def _moments_fit(x_ref: torch.Tensor, y_ref: torch.Tensor) -> bool:
-    """The rule of ``warm_start="auto"``: at most MOMENTS_MAX_DIM dimensions, sample covariances
-    that are not degenerate (every eigenvalue above 1e-4 of their mean: else the moment-matched
-    map divides by nearly nothing), and a moment-matched map, fitted on one half of the samples,
-    whose image of the other half lies within MOMENTS_MAX_MISMATCH of the target (energy
-    distance over the mean distance of two target points). Read once, before training."""
+def _moment_mismatch(x_ref: torch.Tensor, y_ref: torch.Tensor) -> float | None:
+    """The test behind the "auto" settings: how far the moment-matched map, fitted on one half
+    of the samples, sends the other half from the target (energy distance over the mean distance
+    of two target points; about 0.001 or less for a Gaussian or smoothly deformed Gaussian pair,
+    above 0.01 for mixtures with several modes). None where the moments are not to be trusted:
+    above MOMENTS_MAX_DIM dimensions, or a degenerate sample covariance (an eigenvalue below 1e-4
+    of their mean, where the map would divide by nearly nothing). Run once, before training,
+    on CPU copies of the reference samples."""
     n, d = x_ref.shape
     if d > MOMENTS_MAX_DIM:
-        return False
+        return None
     for s in (x_ref, y_ref):
         eig = torch.linalg.eigvalsh(torch.cov(s.T.double()).reshape(d, d))
         if not bool(eig.min() > 1e-4 * eig.mean().clamp_min(1e-300)):
-            return False
+            return None
     h = n // 2
     mapped = exact.moment_matched(x_ref[:h], y_ref[:h]).map(x_ref[h:])
-    mismatch = L.energy_distance(mapped, y_ref[h:]) / torch.cdist(y_ref[:h], y_ref[h:]).mean()
-    return bool(mismatch <= MOMENTS_MAX_MISMATCH)
+    return float(L.energy_distance(mapped, y_ref[h:]) / torch.cdist(y_ref[:h], y_ref[h:]).mean())
 
 
-def _start_at_moments(path_net, critic, lagrangian, x_ref, y_ref) -> None:
+def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None:
     """Start the game near its saddle point: T(·, 1) at the moment-matched Gaussian map of the
     reference samples, with straight paths, and φ at the quadratic whose gradient best matches
     the terminal momentum ∂_v L at T(x, 1), the condition that makes T stationary. For the
@@ -127,7 +128,7 @@ def _start_at_moments(path_net, critic, lagrangian, x_ref, y_ref) -> None:
             raise ValueError(f'warm_start="moments" needs the default {name} (or one with `{part}` and '
                              f'`set_{"affine" if part == "affine" else "quadratic"}`); pass warm_start="none" '
                              f'with networks of your own')
-    lin = exact.moment_matched(x_ref, y_ref)
+    lin = exact.moment_matched(x_cpu, y_cpu)
     path_net.set_affine(lin.m0, lin.m1, lin.A)
     one = torch.ones(len(x_ref), 1, device=x_ref.device, dtype=x_ref.dtype)
     with torch.no_grad():
@@ -184,8 +185,16 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
 
     own_nets = path_net is None, critic is None
     x_ref, y_ref = draw_source(_REFERENCE), draw_target(_REFERENCE)
-    if cfg.warm_start == "auto":   # the result's config records the start that was chosen
-        cfg.warm_start = "moments" if all(own_nets) and _moments_fit(x_ref, y_ref) else "none"
+    # the start's statistics are computed on host copies: two reads, not one per operation
+    ref_cpu = (x_ref.cpu(), y_ref.cpu()) if "auto" in (cfg.warm_start, cfg.energy_weight) or \
+        cfg.warm_start == "moments" else None
+    if "auto" in (cfg.warm_start, cfg.energy_weight):   # the result's config records what was chosen
+        mismatch = _moment_mismatch(*ref_cpu)
+        if cfg.warm_start == "auto":
+            fits = mismatch is not None and mismatch <= MOMENTS_MAX_MISMATCH
+            cfg.warm_start = "moments" if all(own_nets) and fits else "none"
+        if cfg.energy_weight == "auto":
+            cfg.energy_weight = AUTO_ENERGY_WEIGHT if mismatch is not None and mismatch > MOMENTS_MAX_MISMATCH else 0.0
     default_T, default_phi = build_nets(source.dim, cfg, seed, device)
     path_net = default_T if path_net is None else path_net.to(device)
     critic = default_phi if critic is None else critic.to(device)
@@ -208,7 +217,7 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     elif cfg.warm_start == "linear":
         _warm_start_linear(path_net, draw_source, draw_target, cfg)
     elif cfg.warm_start == "moments":
-        _start_at_moments(path_net, critic, lagrangian, x_ref, y_ref)
+        _start_at_moments(path_net, critic, lagrangian, x_ref, *ref_cpu)
     if cfg.ema > 0 and averaged is None:
         averaged = copy.deepcopy(path_net)
     result = Geodesic(averaged if averaged is not None else path_net, critic, cfg, history, lagrangian)
