@@ -34,6 +34,7 @@ from .results import Geodesic, VelocityField, build_nets
 
 _HINT = "Try smaller learning rates (lr_path, lr_critic), more path_steps, or gradient_penalty > 0."
 _REFERENCE = 4096        # samples drawn once to standardise the networks and to scale the checks
+RELAX_STEPS = 300        # steps that bend the start's straight paths to a Lagrangian other than the kinetic one
 
 
 def _check_problem(lagrangian, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -118,6 +119,20 @@ def _moment_mismatch(x_ref: torch.Tensor, y_ref: torch.Tensor) -> float | None:
     return float(L.energy_distance(mapped, y_ref[h:]) / torch.cdist(y_ref[:h], y_ref[h:]).mean())
 
 
+def _relax_paths(path_net, lagrangian, x_ref, steps: int = RELAX_STEPS) -> None:
+    """Minimise the action over G alone (T(x, 1) = x + F(x) does not depend on G, so the end
+    points stay where they are): the cheapest paths to the start's end points, without a critic."""
+    t, w = gauss_legendre(8, x_ref.device)
+    opt = torch.optim.Adam(path_net.G.parameters(), lr=1e-3)
+    for step in range(steps):
+        x = x_ref[(step * 512) % len(x_ref):][:512]
+        pos, vel = path_net.position_and_velocity(x, t)
+        K, n, d = pos.shape
+        action = (w @ lagrangian(pos.reshape(K * n, d), vel.reshape(K * n, d),
+                                 t.expand(K, n, 1).reshape(K * n, 1)).view(K, n)).mean()
+        descend(opt, action)
+
+
 def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None:
     """Start the game near its saddle point: T(·, 1) at the moment-matched Gaussian map of the
     reference samples, with straight paths, and φ at the quadratic whose gradient best matches
@@ -130,6 +145,8 @@ def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None
                              f'with networks of your own')
     lin = exact.moment_matched(x_cpu, y_cpu)
     path_net.set_affine(lin.m0, lin.m1, lin.A)
+    if not isinstance(lagrangian, Kinetic):      # bend the paths to the Lagrangian, end points fixed
+        _relax_paths(path_net, lagrangian, x_ref)
     one = torch.ones(len(x_ref), 1, device=x_ref.device, dtype=x_ref.dtype)
     with torch.no_grad():
         end, vel = path_net.position_and_velocity(x_ref, one)
