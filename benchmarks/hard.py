@@ -15,7 +15,7 @@ a 2-D target put about 1 % there; in 10-D most of them lie that far, so read it 
 
 Variants: the defaults (``warm_start`` and ``energy_weight`` "auto": the moment-matched start
 on the Gaussian pair, the identity start and ``energy_weight=0.3`` on the mixtures), the
-defaults before "auto" existed (``warm_start="none"``, ``energy_weight=0``), other weights of
+bare game (``warm_start="none"``, ``energy_weight=0``), other weights of
 the energy term, the term with a gradient penalty, and the moment-matched start forced on
 every task."""
 
@@ -36,7 +36,7 @@ from ot_core import GaussianMixture, Gaussian, exact, fit_geodesic, metrics, pro
 
 VARIANTS = {
     "defaults": {},
-    "warm_start none + energy 0": {"warm_start": "none", "energy_weight": 0.0},   # the defaults before "auto"
+    "warm_start none + energy 0": {"warm_start": "none", "energy_weight": 0.0},   # the bare game
     "energy 0.3": {"energy_weight": 0.3},
     "energy 1": {"energy_weight": 1.0},
     "energy 3": {"energy_weight": 3.0},

@@ -110,3 +110,18 @@ def test_component_stats_finds_a_dropped_mode_and_mass_in_the_gaps():
     assert gap == 50.0 and between < 5
     midway = torch.zeros(100, 2)                          # every point between the two components
     assert hard.component_stats(midway, target)[1] == 100.0
+
+
+def test_budget_quick_json_has_both_starts_and_the_peer_at_each_budget(tmp_path):
+    out = tmp_path / "budget.json"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "budget.py"), "--quick", "--json", str(out)],
+                   check=True, cwd=ROOT, timeout=300, capture_output=True)
+    records = json.loads(out.read_text())
+    seen = {(r["steps"], r["method"]) for r in records}
+    for steps in (5, 20):
+        assert {(steps, "ours T(·,1)"), (steps, "ours ODE of v"), (steps, "OT-CFM same time"),
+                (steps, "ours T(·,1), warm_start none")} <= seen
+    by = {(r["steps"], r["method"]): r for r in records}
+    # the map from the default start is far ahead of the identity start after 20 steps
+    assert by[20, "ours T(·,1)"]["value"] < 0.1 * by[20, "ours T(·,1), warm_start none"]["value"]
+    assert all(r["seconds"] > 0 for r in records)

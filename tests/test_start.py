@@ -1,0 +1,85 @@
+"""The start of the game: the moment-matched map with its critic, the rule of the "auto"
+settings, and the paths bent to a Lagrangian before training."""
+
+import pytest
+import torch
+
+import ot_core as otc
+from ot_core.nets import Critic, PathNet, build
+
+
+def resolved(source, target, **options):
+    geo = otc.fit_geodesic(source, target, steps=1, progress=False, **options)
+    return geo.config.warm_start, geo.config.energy_weight
+
+
+def test_auto_chooses_the_start_and_the_energy_term_from_the_data():
+    assert resolved(*otc.problems.gaussian_pair_2d()) == ("moments", 0.0)
+    assert resolved(*otc.problems.brenier_pair(16)) == ("moments", 0.0)      # smoothly deformed Gaussian
+    assert resolved(*otc.problems.mixture_pair(2)) == ("none", 0.3)          # several modes
+    assert resolved(*otc.problems.mixture_pair(10)) == ("none", 0.3)
+    big = otc.Gaussian(torch.zeros(300), torch.eye(300))
+    assert resolved(big, big) == ("none", 0.0)                               # above MOMENTS_MAX_DIM
+    line = torch.linspace(-1, 1, 500)[:, None] * torch.tensor([[1.0, 2.0]])  # degenerate covariance
+    assert resolved(otc.Empirical(line), otc.problems.gaussian_pair_2d()[1]) == ("none", 0.0)
+    # explicit settings are kept as given
+    assert resolved(*otc.problems.mixture_pair(2), warm_start="moments", energy_weight=0.0) == ("moments", 0.0)
+
+
+def test_networks_of_your_own_start_at_the_identity_unless_they_can_take_the_start(pair2d):
+    src, tgt = pair2d
+    mine = build(PathNet, 2, seed=0)                       # no affine part
+    geo = otc.fit_geodesic(src, tgt, steps=1, progress=False, path_net=mine)
+    assert geo.config.warm_start == "none"
+    with pytest.raises(ValueError, match='warm_start="moments".*path_net'):
+        otc.fit_geodesic(src, tgt, steps=1, progress=False, path_net=build(PathNet, 2, seed=0),
+                         warm_start="moments")
+
+
+def test_set_affine_makes_the_map_that_affine_map():
+    src, tgt = otc.problems.gaussian_pair(5, seed=1)
+    x, y = src.sample(4096, torch.Generator().manual_seed(0)), tgt.sample(4096, torch.Generator().manual_seed(1))
+    net = build(PathNet, 5, affine=True, seed=0)
+    net.set_scale(torch.cat([x, y]))
+    lin = otc.exact.moment_matched(x, y)
+    net.set_affine(lin.m0, lin.m1, lin.A)
+    z = src.sample(1000, torch.Generator().manual_seed(2))
+    assert torch.allclose(net.map(z), lin.map(z), atol=1e-4)
+    t = torch.full((1000, 1), 0.3)
+    assert torch.allclose(net(z, t), 0.7 * z + 0.3 * lin.map(z), atol=1e-4)  # straight paths
+    with pytest.raises(ValueError, match="affine=True"):
+        build(PathNet, 5, seed=0).set_affine(lin.m0, lin.m1, lin.A)
+    with pytest.raises(ValueError, match="shape"):
+        net.set_affine(lin.m0[:3], lin.m1, lin.A)
+
+
+def test_set_quadratic_recovers_a_quadratic_potential():
+    gen = torch.Generator().manual_seed(0)
+    M = torch.randn(3, 3, generator=gen)
+    Q, b = M @ M.T + torch.eye(3), torch.randn(3, generator=gen)
+    y = 2 + 3 * torch.randn(2000, 3, generator=gen)
+    critic = build(Critic, 3, quadratic=True, seed=0)
+    critic.set_scale(y)
+    critic.set_quadratic(y, y @ Q + b)                     # ∇(½yᵀQy + b·y)
+    z = torch.randn(500, 3, generator=gen).requires_grad_(True)
+    grad = torch.autograd.grad(critic(z).sum(), z)[0]
+    assert torch.allclose(grad, z.detach() @ Q + b, atol=1e-3)
+
+
+def test_the_start_bends_the_paths_to_the_lagrangian(pair2d, x2d):
+    src, tgt = pair2d
+    lag, exact = otc.Harmonic(1.0, +1), otc.exact.harmonic(src, tgt, 1.0, +1)
+    straight = otc.metrics.path_error(otc.baselines.straight_paths(exact), exact, x2d)
+    started = otc.fit_geodesic(src, tgt, lag, steps=1, progress=False)
+    cold = otc.fit_geodesic(src, tgt, lag, steps=1, progress=False, warm_start="none")
+    assert started.config.warm_start == "moments"
+    assert otc.metrics.path_error(started, exact, x2d) < 0.2 * straight       # bent before the game
+    assert otc.metrics.path_error(cold, exact, x2d) > 10 * straight
+
+
+def test_energy_weight_auto_is_the_only_word_it_takes():
+    assert otc.GeodesicConfig(energy_weight="auto").energy_weight == "auto"
+    with pytest.raises(ValueError, match="energy_weight"):
+        otc.GeodesicConfig(energy_weight="large")
+    with pytest.raises(ValueError, match="warm_start"):
+        otc.GeodesicConfig(warm_start="gaussian")
