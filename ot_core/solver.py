@@ -164,7 +164,10 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
 
     ``source`` and ``target`` are distributions (anything with ``.dim`` and ``.sample``);
     ``lagrangian`` is any callable L(x, v, t) (default ½|v|²); keyword arguments override
-    fields of :class:`GeodesicConfig`. Returns a :class:`Geodesic`.
+    fields of :class:`GeodesicConfig`. Returns a :class:`Geodesic`, whose ``config`` records what
+    the ``"auto"`` settings chose: the start at the moment-matched map (``warm_start="moments"``)
+    where that map nearly fits the target, else the identity start with the energy term
+    (``energy_weight=0.3``) where the target has several modes.
 
     For research use:
 
