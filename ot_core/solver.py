@@ -126,11 +126,12 @@ def _relax_paths(path_net, lagrangian, x_ref, steps: int = RELAX_STEPS) -> None:
     opt = torch.optim.Adam(path_net.G.parameters(), lr=1e-3)
     for step in range(steps):
         x = x_ref[(step * 512) % len(x_ref):][:512]
-        pos, vel = path_net.position_and_velocity(x, t)
-        K, n, d = pos.shape
-        action = (w @ lagrangian(pos.reshape(K * n, d), vel.reshape(K * n, d),
-                                 t.expand(K, n, 1).reshape(K * n, 1)).view(K, n)).mean()
-        descend(opt, action)
+        pos, vel, _ = L.path_terms(path_net, x, t)
+        act = L.action(lagrangian, pos, vel, t, w)
+        descend(opt, act)
+    if not bool(torch.isfinite(act)):            # one read, after the loop
+        raise DivergenceError(f"the action became {float(act)} while the start bent its paths to the Lagrangian "
+                              "(before step 0). Pass warm_start=\"none\" to start at the identity map.")
 
 
 def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None:
@@ -153,6 +154,9 @@ def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None
     with torch.enable_grad():
         vel = vel.detach().requires_grad_(True)
         momentum = torch.autograd.grad(lagrangian(end, vel, one).sum(), vel)[0]
+    if not bool(torch.isfinite(momentum).all()):
+        raise DivergenceError("the momentum ∂_v L at the start's end points is not finite (before step 0). "
+                              "Pass warm_start=\"none\" to start at the identity map.")
     critic.set_quadratic(end, momentum)
 
 

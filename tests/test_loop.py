@@ -138,7 +138,9 @@ def test_runaway_training_stops_with_the_step_and_the_cause(pair2d):
         otc.fit_geodesic(*pair2d, steps=200, progress=False, lr_path=30.0, lr_critic=30.0)
     with pytest.warns(RuntimeWarning, match="concave in the end point"):
         with pytest.raises(otc.DivergenceError, match=r"at step \d+.*ran away.*unbounded below"):
-            otc.fit_geodesic(*pair2d, otc.Harmonic(2.5, -1), steps=400, progress=False)
+            # from the identity: the default start sits on the closed-form stationary paths of this
+            # Gaussian pair, which a run can stay near although they are no saddle point (chapter 80)
+            otc.fit_geodesic(*pair2d, otc.Harmonic(2.5, -1), steps=400, progress=False, warm_start="none")
     with warnings.catch_warnings():
         warnings.simplefilter("error")       # a well-posed oscillator is not flagged
         otc.fit_geodesic(*pair2d, otc.Harmonic(1.2, -1), steps=2, progress=False)

@@ -83,3 +83,22 @@ def test_energy_weight_auto_is_the_only_word_it_takes():
         otc.GeodesicConfig(energy_weight="large")
     with pytest.raises(ValueError, match="warm_start"):
         otc.GeodesicConfig(warm_start="gaussian")
+
+
+def test_a_lagrangian_that_breaks_during_the_start_is_reported_as_the_start(pair2d):
+    calls = {"n": 0}
+
+    def late(x, v, t):
+        calls["n"] += 1                   # the check before training passes, the start's paths do not
+        return 0.5 * (v**2).sum(-1) * (float("nan") if calls["n"] > 1 else 1.0)
+
+    with pytest.raises(otc.DivergenceError, match="start.*before step 0.*warm_start"):
+        otc.fit_geodesic(*pair2d, late, steps=5, progress=False)
+
+
+def test_a_lagrangian_in_double_precision_takes_the_start(pair2d, x2d):
+    src, tgt = pair2d
+    geo = otc.fit_geodesic(src, tgt, lambda x, v, t: (0.5 * v * v).sum(-1).double(), steps=2, progress=False)
+    assert geo.config.warm_start == "moments"
+    exact = otc.exact.gaussian(src, tgt)
+    assert otc.metrics.l2_uvp(geo.map(x2d), exact.map(x2d)) < 0.5
