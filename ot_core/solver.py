@@ -68,8 +68,10 @@ def _warn_if_ill_posed(lagrangian) -> None:
     if isinstance(lagrangian, Harmonic) and lagrangian.sign == -1 and lagrangian.omega >= math.pi / 2:
         warnings.warn(
             f"{lagrangian!r}: for ω ≥ π/2 the static cost c(x, y) is concave in the end point y "
-            "(its |y|² coefficient ω cos ω / (2 sin ω) is ≤ 0), so the minimax problem has no saddle point "
-            "on unbounded data and T(·, 1) can run away; training stops with a DivergenceError if it does.",
+            "(its |y|² coefficient ω cos ω / (2 sin ω) is ≤ 0), so against a critic that grows at most linearly "
+            "(an MLP) the minimax problem has no saddle point on unbounded data and T(·, 1) can run away; "
+            "the moment-matched start adds a quadratic part to the critic that can hold it. Training stops "
+            "with a DivergenceError if it runs away.",
             RuntimeWarning, stacklevel=3)
 
 
@@ -130,7 +132,7 @@ def _relax_paths(path_net, lagrangian, x_ref, steps: int = RELAX_STEPS) -> None:
         act = L.action(lagrangian, pos, vel, t, w)
         descend(opt, act)
     if not bool(torch.isfinite(act)):            # one read, after the loop
-        raise DivergenceError(f"the action became {float(act)} while the start bent its paths to the Lagrangian "
+        raise DivergenceError(f"the action became {float(act.detach())} while the start bent its paths to the Lagrangian "
                               "(before step 0). Pass warm_start=\"none\" to start at the identity map.")
 
 
