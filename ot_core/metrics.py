@@ -108,3 +108,23 @@ def w2_floor(target, n: int, seed: int = 0) -> float:
     """The sampling floor: empirical W₂ between two independent n-samples of ``target``."""
     gen = torch.Generator().manual_seed(seed)
     return empirical_w2(target.sample(n, generator=gen), target.sample(n, generator=gen))
+
+
+def moment_mismatch(source_samples, target_samples) -> float:
+    """How far the moment-matched Gaussian map misses the target: fitted on the first half of
+    the samples (``exact.moment_matched``), it maps the second half of the source, and the energy
+    distance of those images to the second half of the target is divided by the mean distance
+    between the two halves of the target. Near zero (±0.001 with 4,096 samples a side) for a
+    Gaussian pair or a smoothly deformed one; above 0.01 for targets with several modes. The test
+    behind ``warm_start="auto"`` and ``energy_weight="auto"`` of ``fit_geodesic``."""
+    from .exact import moment_matched
+
+    xs = as_matrix(source_samples, "source_samples").double()
+    ys = as_matrix(target_samples, "target_samples", dim=xs.shape[1]).double().to(xs.device)
+    h = min(len(xs), len(ys)) // 2
+    if h < 2:
+        raise ValueError(f"moment_mismatch needs at least 4 samples of each side, got {len(xs)} and {len(ys)}")
+    images = moment_matched(xs[:h], ys[:h]).map(xs[h:2 * h])
+    scale = torch.cdist(ys[:h], ys[h:2 * h]).mean()
+    return energy_distance(images, ys[h:2 * h]) / float(scale)
+

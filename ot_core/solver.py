@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from . import _io, exact
+from . import _io, exact, metrics
 from . import losses as L
 from ._checks import check_distribution
 from ._train import (DivergenceError, TrainingLog, cosine, descend, gauss_legendre, generator,  # noqa: F401
@@ -102,10 +102,9 @@ def _warm_start_linear(path_net, draw_source, draw_target, cfg) -> None:
 
 
 def _moment_mismatch(x_ref: torch.Tensor, y_ref: torch.Tensor) -> float | None:
-    """The test behind the "auto" settings: how far the moment-matched map, fitted on one half
-    of the samples, sends the other half from the target (energy distance over the mean distance
-    of two target points; about 0.001 or less for a Gaussian or smoothly deformed Gaussian pair,
-    above 0.01 for mixtures with several modes). None where the moments are not to be trusted:
+    """The test behind the "auto" settings, ``metrics.moment_mismatch``: how far the
+    moment-matched map, fitted on one half of the samples, sends the other half from the target.
+    None where the moments are not to be trusted:
     above MOMENTS_MAX_DIM dimensions, or a degenerate sample covariance (an eigenvalue below 1e-4
     of their mean, where the map would divide by nearly nothing). Run once, before training,
     on CPU copies of the reference samples."""
@@ -116,9 +115,7 @@ def _moment_mismatch(x_ref: torch.Tensor, y_ref: torch.Tensor) -> float | None:
         eig = torch.linalg.eigvalsh(torch.cov(s.T.double()).reshape(d, d))
         if not bool(eig.min() > 1e-4 * eig.mean().clamp_min(1e-300)):
             return None
-    h = n // 2
-    mapped = exact.moment_matched(x_ref[:h], y_ref[:h]).map(x_ref[h:])
-    return float(L.energy_distance(mapped, y_ref[h:]) / torch.cdist(y_ref[:h], y_ref[h:]).mean())
+    return metrics.moment_mismatch(x_ref, y_ref)
 
 
 def _relax_paths(path_net, lagrangian, x_ref, steps: int = RELAX_STEPS) -> None:

@@ -102,3 +102,15 @@ def test_a_lagrangian_in_double_precision_takes_the_start(pair2d, x2d):
     assert geo.config.warm_start == "moments"
     exact = otc.exact.gaussian(src, tgt)
     assert otc.metrics.l2_uvp(geo.map(x2d), exact.map(x2d)) < 0.5
+
+
+def test_moment_mismatch_tells_one_mode_from_several():
+    gen = torch.Generator().manual_seed(0)
+    gauss = otc.problems.gaussian_pair(10)
+    mix = otc.problems.mixture_pair(10)
+    near = otc.metrics.moment_mismatch(gauss[0].sample(4096, gen), gauss[1].sample(4096, gen))
+    far = otc.metrics.moment_mismatch(mix[0].sample(4096, gen), mix[1].sample(4096, gen))
+    limit = otc.config.MOMENTS_MAX_MISMATCH
+    assert abs(near) < limit / 2 and far > 2 * limit, (near, far)
+    with pytest.raises(ValueError, match="at least 4 samples"):
+        otc.metrics.moment_mismatch(torch.zeros(3, 2), torch.zeros(3, 2))
