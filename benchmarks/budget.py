@@ -14,8 +14,8 @@ the ODE of v and of OT-CFM against the median seconds, per task and budget."""
 from __future__ import annotations
 
 import argparse
-import time
 
+import numpy as np
 import torch
 
 import sys
@@ -54,14 +54,16 @@ def budget_one(task: str, seed: int, steps: int, start: str, device=None, n_eval
 
 def table(records) -> str:
     """Median L2-UVP % [min, max] and median seconds, one row per (task, budget, method)."""
+    order = KEEP + (IDENTITY_START,)
+    groups = {}
+    for r in records:
+        groups.setdefault((r["task"], r["steps"], r["method"]), []).append(r)
     rows = []
-    keys = dict.fromkeys((r["task"], r["steps"], r["method"]) for r in records)
-    for task, steps, method in sorted(keys, key=lambda k: (k[0], k[1], list(KEEP + (IDENTITY_START,)).index(k[2]))):
-        sel = [r for r in records if (r["task"], r["steps"], r["method"]) == (task, steps, method)]
-        err = B.np.array([r["value"] for r in sel])
-        secs = B.np.median([r["seconds"] for r in sel])
-        rows.append([task, str(steps), method, f"{B.np.median(err):.3g} [{err.min():.3g}, {err.max():.3g}]",
-                     f"{secs:.2f}", str(len(sel))])
+    for (task, steps, method), sel in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1], order.index(g[0][2]))):
+        err = [r["value"] for r in sel]
+        stats = (float(np.median(err)), min(err), max(err), len(err))
+        rows.append([task, str(steps), method, B.fmt(stats), f"{np.median([r['seconds'] for r in sel]):.2f}",
+                     str(len(sel))])
     return B.markdown_table(rows, ["task", "steps of Algorithm 1", "method", "L2-UVP %", "seconds", "seeds"])
 
 
@@ -70,25 +72,20 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="CI-sized: budgets 5 and 20, 1 seed, the 2-D pair")
     parser.add_argument("--seeds", type=int, help="number of seeds (default 3; 1 with --quick)")
     B.add_run_options(parser, "(task, budget, seed)")
-    args = parser.parse_args(argv)
-    if args.from_json:
-        print(table(B.load_records(args.from_json)))
+    args = B.parse(parser, argv, lambda records: print(table(records)))
+    if args is None:
         return
-    torch.set_num_threads(args.threads)
     seeds = args.seeds or (1 if args.quick else 3)
     tasks, budgets = (("gauss-2d",), (5, 20)) if args.quick else (("gauss-2d", "gauss-10d"), BUDGETS)
     n_eval = 2000 if args.quick else 10_000
     calls = [dict(task=task, seed=seed, steps=steps, start=start, device=args.device, n_eval=n_eval)
              for start in ("default", "none") for task in tasks for steps in budgets[::-1]
              for seed in range(seeds)]
-    collect = B.Collector(args.json, lambda c: f"{c['task']} {c['steps']} steps {c['start']} seed {c['seed']}",
-                          flatten=True)
-    results = B.run_all(budget_one, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
-    records = [r for result in results for r in result]
-    collect.save(records)
+    records, seconds = B.run_records(budget_one, calls, args,
+                                     lambda c: f"{c['task']} {c['steps']} steps {c['start']} seed {c['seed']}")
     print(f"\n{B.machine(args.device)}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) "
           f"at once; {seeds} seed(s); Algorithm 2: 2.5 steps per step of Algorithm 1; OT-CFM: same wall-clock as "
-          f"Algorithm 1 + 2; total {time.perf_counter() - collect.start:.0f} s\n")
+          f"Algorithm 1 + 2; total {seconds:.0f} s\n")
     print(table(records))
 
 

@@ -13,7 +13,6 @@ barycentric map exists only on its own samples and is evaluated there."""
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 
@@ -34,11 +33,9 @@ def main(argv=None):
     parser.add_argument("--velocity-steps", type=int, help="steps of Algorithm 2 (default 1000; 50 with --quick)")
     parser.add_argument("--energy-weight", type=float, help="energy_weight of Algorithm 1 (default: the library's)")
     B.add_run_options(parser, "(task, seed)")
-    args = parser.parse_args(argv)
-    if args.from_json:
-        print(B.compare_table(B.load_records(args.from_json)))
+    args = B.parse(parser, argv, lambda records: print(B.compare_table(records)))
+    if args is None:
         return
-    torch.set_num_threads(args.threads)
     tasks = args.tasks.split(",") if args.tasks else list(B.compare_tasks())
     unknown = set(tasks) - set(B.compare_tasks())
     if unknown:
@@ -51,18 +48,15 @@ def main(argv=None):
     if args.velocity_steps:
         size["velocity_steps"] = args.velocity_steps
 
-    collect = B.Collector(args.json, lambda call: f"{call['task']} seed {call['seed']}", flatten=True)
     settings = {} if args.energy_weight is None else {"energy_weight": args.energy_weight}
     calls = [dict(task=task, seed=seed, device=args.device, settings=settings, **size) for task in tasks
              for seed in range(args.first_seed, args.first_seed + seeds)]
-    results = B.run_all(B.compare_one, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
-    records = [r for result in results for r in result]   # in the order of the calls
-    collect.save(records)
+    records, seconds = B.run_records(B.compare_one, calls, args, lambda call: f"{call['task']} seed {call['seed']}")
     print(f"\n{B.machine(args.device)}; torch {torch.__version__}, {args.threads} thread(s) per run, {args.jobs} run(s) at once; "
           f"{seeds} seeds; "
           f"Algorithm 1: {size['steps']} steps{''.join(f', {k} = {v}' for k, v in settings.items())}, "
           f"Algorithm 2: {size['velocity_steps']} steps; "
-          f"OT-CFM: same wall-clock as Algorithm 1 + 2; total {time.perf_counter() - collect.start:.0f} s\n")
+          f"OT-CFM: same wall-clock as Algorithm 1 + 2; total {seconds:.0f} s\n")
     print(B.compare_table(records))
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import torch
 
@@ -112,11 +111,9 @@ def main(argv=None):
     parser.add_argument("--tasks", help="comma-separated subset of: " + ", ".join(tasks()))
     parser.add_argument("--variants", help="comma-separated subset of: " + ", ".join(VARIANTS))
     B.add_run_options(parser, "(task, variant, seed)")
-    args = parser.parse_args(argv)
-    if args.from_json:
-        print(table(B.load_records(args.from_json)))
+    args = B.parse(parser, argv, lambda records: print(table(records)))
+    if args is None:
         return
-    torch.set_num_threads(args.threads)
     names = args.tasks.split(",") if args.tasks else list(tasks())
     variants = args.variants.split(",") if args.variants else ["defaults", "warm_start none + energy 0", "energy 1",
                                                                "energy 0.3 + penalty 0.1", "warm_start moments"]
@@ -127,15 +124,12 @@ def main(argv=None):
     seeds = args.seeds or (1 if args.quick else 5)
     steps = args.steps or (15 if args.quick else 400)
     size = dict(n_w2=200, n_eval=2000) if args.quick else {}
-    collect = B.Collector(args.json, lambda c: f"{c['task']} / {c['variant']} / seed {c['seed']}", flatten=True)
     calls = [dict(task=t, variant=v, seed=s, steps=steps, device=args.device, **size)
              for t in names for v in variants for s in range(seeds)]
-    results = B.run_all(hard_one, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
-    records = [r for result in results for r in result]
-    collect.save(records)
+    records, seconds = B.run_records(hard_one, calls, args, lambda c: f"{c['task']} / {c['variant']} / seed {c['seed']}")
     print(f"\n{B.machine(args.device)}; torch {torch.__version__}, {args.threads} thread(s) per run, "
           f"{args.jobs} run(s) at once; {seeds} seeds; {steps} outer steps; "
-          f"total {time.perf_counter() - collect.start:.0f} s\n")
+          f"total {seconds:.0f} s\n")
     print(table(records))
 
 

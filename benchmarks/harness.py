@@ -101,6 +101,28 @@ def add_run_options(parser, runs: str) -> None:
     parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: CUDA when available)")
 
 
+def parse(parser, argv, report):
+    """The arguments of a benchmark script; with ``--from-json``, ``report(records)`` prints the
+    saved runs instead and None is returned. Sets torch's CPU threads to ``--threads``."""
+    args = parser.parse_args(argv)
+    if args.from_json:
+        report(load_records(args.from_json))
+        return None
+    torch.set_num_threads(args.threads)
+    return args
+
+
+def run_records(fn, calls: list[dict], args, label) -> tuple[list, float]:
+    """``fn(**call)`` for every call, each returning a list of records, in ``args.jobs``
+    processes; progress lines name each run (``label(call)``) and ``args.json`` is rewritten as
+    runs finish, then saved in the order of the calls. Returns (records, seconds in all)."""
+    collect = Collector(args.json, label, flatten=True)
+    results = run_all(fn, calls, jobs=args.jobs, threads=args.threads, on_result=collect)
+    records = [r for result in results for r in result]   # in the order of the calls
+    collect.save(records)
+    return records, time.perf_counter() - collect.start
+
+
 def load_records(paths) -> list:
     """The records of one or more JSON files written with ``--json``, concatenated."""
     records = []

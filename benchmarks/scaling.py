@@ -31,11 +31,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="CI-sized: 5 steps, fewer sizes")
     parser.add_argument("--steps", type=int, help="outer steps per run (default 400, the solver's default)")
     B.add_run_options(parser, "(pair, dimension, batch)")
-    args = parser.parse_args(argv)
-    if args.from_json:
-        report(B.load_records(args.from_json))
+    args = B.parse(parser, argv, report)
+    if args is None:
         return
-    torch.set_num_threads(args.threads)
     steps = args.steps or (5 if args.quick else 400)
     dims = (2, 8, 32) if args.quick else DIMS
     batches = (128, 512) if args.quick else BATCHES

@@ -32,11 +32,9 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, help="outer steps of Algorithm 1 (default 400)")
     parser.add_argument("--variants", help="comma-separated subset of: " + "; ".join(B.STABILISERS))
     B.add_run_options(parser, "(variant, seed)")
-    args = parser.parse_args(argv)
-    if args.from_json:
-        report(B.load_records(args.from_json))
+    args = B.parse(parser, argv, report)
+    if args is None:
         return
-    torch.set_num_threads(args.threads)
     variants = args.variants.split(",") if args.variants else list(B.STABILISERS)
     if args.quick and not args.variants:
         variants = variants[:3]

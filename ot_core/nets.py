@@ -197,7 +197,6 @@ class Critic(_Standardised):
     def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu",
                  quadratic: bool = False):
         super().__init__(dim)
-        self.dim = dim
         self.net = mlp(dim, 1, width, depth, activation)
         # created only when asked for, so that the weights drawn for the network stay the same
         self.Q = nn.Parameter(torch.zeros(dim, dim)) if quadratic else None
