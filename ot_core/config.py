@@ -21,6 +21,9 @@ MOMENTS_MAX_DIM = 256
 MOMENTS_MAX_MISMATCH = 0.005
 # energy_weight="auto" where that test fails: the energy term keeps every mode of a multimodal target
 AUTO_ENERGY_WEIGHT = 0.3
+# fourier_features="auto" where that test fails: random Fourier features of the map network's input,
+# so that it can learn the sharp cuts between the components of such a target
+AUTO_FOURIER_FEATURES = 64
 
 
 @dataclass
@@ -52,6 +55,11 @@ class GeodesicConfig:
                                       # "auto": AUTO_ENERGY_WEIGHT where the moment-matched map misses the target
                                       # (see MOMENTS_MAX_MISMATCH: several modes), else 0 (the result's config
                                       # records the choice)
+    fourier_features: int | str = "auto"  # m: the map network F sees m random Fourier features of its input
+                                      # (frequencies ~ N(0, fourier_scale²/d · I); see nets.PathNet); 0: off;
+                                      # "auto": AUTO_FOURIER_FEATURES where the moment-matched map misses the
+                                      # target (several modes: sharp cuts), else 0 (recorded in the result)
+    fourier_scale: float = 1.5
     ema: float = 0.0                  # decay of an exponential moving average of T's weights (0: off);
                                       # the returned map is the average, the history the trained network
     warm_start: str = "auto"          # "moments": T(·,1) starts at the moment-matched Gaussian map (an affine
@@ -84,6 +92,9 @@ class GeodesicConfig:
         _number(self, "gradient_penalty", lambda v: v >= 0, "must be a number ≥ 0")
         if self.energy_weight != "auto":
             _number(self, "energy_weight", lambda v: v >= 0, 'must be a number ≥ 0 or "auto"')
+        if self.fourier_features != "auto":
+            _integer(self, "fourier_features", minimum=0, extra=' or "auto"')
+        _number(self, "fourier_scale", lambda v: v > 0, "must be positive (a finite number)")
         if self.grad_clip is not None:
             _number(self, "grad_clip", lambda v: v >= 0, "must be None (no clipping) or a number ≥ 0 (0: no clipping)")
         _betas(self)

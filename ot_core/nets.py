@@ -74,26 +74,42 @@ class PathNet(_Standardised):
     x̂ the standardised input, and :meth:`set_affine` starts T(·, 1) at any affine map (the
     solver's default start is the moment-matched Gaussian map, exact for Gaussian pairs).
 
+    With ``fourier=m`` > 0, F sees m random Fourier features of its input beside it,
+    (x̂, sin(x̂·b_j), cos(x̂·b_j)) with fixed frequencies b_j ~ N(0, fourier_scale²/d · I), drawn with
+    the other weights: a plain MLP learns the sharp cuts of a map between separated components
+    slowly (its spectral bias), features of this kind let it learn them fast (Tancik et al., 2020).
+    Only F sees them; the curvature G of the paths stays a plain network.
+
     With ``degree=p`` (the default), G(x, t) = Σ_{k≤p} t^k G_k(x) is a polynomial in t whose
     coefficients one network outputs: ∂_t T is then exact and costs nothing, and one
     evaluation of the networks serves every time node. With ``degree=None``, G is a network
     of (x, t) and ∂_t T comes from automatic differentiation (see ``position_and_velocity``)."""
 
     def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu",
-                 degree: int | None = 4, time_derivative: str = "jvp", affine: bool = False):
+                 degree: int | None = 4, time_derivative: str = "jvp", affine: bool = False,
+                 fourier: int = 0, fourier_scale: float = 1.5):
         super().__init__(dim)
+        if isinstance(fourier, bool) or not isinstance(fourier, int) or fourier < 0:
+            raise ValueError(f"fourier must be a non-negative integer, got {fourier!r}")
+        if not (isinstance(fourier_scale, (int, float)) and math.isfinite(fourier_scale) and fourier_scale > 0):
+            raise ValueError(f"fourier_scale must be a positive number, got {fourier_scale!r}")
         if degree is not None and (not isinstance(degree, int) or degree < 0):
             raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
         if time_derivative not in ("jvp", "autograd", "finite_difference"):
             raise ValueError(f"time_derivative must be 'jvp', 'autograd' or 'finite_difference', got {time_derivative!r}")
         self.dim, self.degree, self.time_derivative = dim, degree, time_derivative
-        self.F = mlp(dim, dim, width, depth, activation)
+        self.fourier_scale = float(fourier_scale)
+        self.F = mlp(dim + 2 * fourier, dim, width, depth, activation)
         if degree is None:
             self.G = mlp(dim + 1, dim, width, depth, activation)
         else:
             self.G = mlp(dim, dim * (degree + 1), width, depth, activation)
         # created only when asked for, so that the weights drawn for the other layers stay the same
         self.affine = nn.Linear(dim, dim) if affine else None
+        if fourier:
+            self.register_buffer("frequencies", torch.randn(dim, fourier) * self.fourier_scale / math.sqrt(dim))
+        else:
+            self.frequencies = None
         self._start_at_identity()
 
     def _start_at_identity(self) -> None:
@@ -122,11 +138,20 @@ class PathNet(_Standardised):
             nn.init.zeros_(self.F[-1].bias)
 
     def _F(self, h: torch.Tensor) -> torch.Tensor:
-        return self.F(h) if self.affine is None else self.F(h) + self.affine(h)
+        if self.frequencies is None:
+            out = self.F(h)
+        else:
+            phase = h @ self.frequencies
+            out = self.F(torch.cat([h, phase.sin(), phase.cos()], dim=-1))
+        return out if self.affine is None else out + self.affine(h)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         super().reset_parameters(generator)
         self._start_at_identity()
+        if self.frequencies is not None:   # drawn after the layers, from the same generator
+            fresh = torch.randn(self.frequencies.shape, generator=generator) * self.fourier_scale / math.sqrt(self.dim)
+            with torch.no_grad():
+                self.frequencies.copy_(fresh.to(self.frequencies))
 
     def map(self, x: torch.Tensor) -> torch.Tensor:
         """T(x, 1) = x + F(x), without evaluating G."""

@@ -23,7 +23,7 @@ def build_nets(dim: int, cfg: GeodesicConfig, seed: int = 0, device="cpu"):
     with weights drawn from a generator seeded with ``seed`` (no global random stream touched)."""
     gen = torch.Generator().manual_seed(seed)
     path_net = build(PathNet, dim, cfg.width, cfg.depth, cfg.activation, cfg.path_degree, cfg.time_derivative,
-                     cfg.warm_start == "moments", seed=gen, device=device)
+                     cfg.warm_start == "moments", cfg.fourier_features, cfg.fourier_scale, seed=gen, device=device)
     critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation, cfg.warm_start == "moments",
                    seed=gen, device=device)
     return path_net, critic
@@ -136,7 +136,10 @@ class Geodesic:
         built-in one (the class itself, not a subclass); otherwise pass ``lagrangian=``, or
         it is None and a warning says so."""
         _require(state, ("dim", "config", "history", "path_net", "critic"), source)
-        config = _config(GeodesicConfig, state["config"], source)
+        saved = state["config"]
+        if isinstance(saved, dict) and "fourier_features" not in saved:   # saved before the setting: none used
+            saved = {**saved, "fourier_features": 0}
+        config = _config(GeodesicConfig, saved, source)
         path_net, critic = build_nets(state["dim"], config)
         try:
             path_net.load_state_dict(state["path_net"])

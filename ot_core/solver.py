@@ -27,7 +27,7 @@ from . import losses as L
 from ._checks import check_distribution
 from ._train import (DivergenceError, TrainingLog, cosine, descend, gauss_legendre, generator,  # noqa: F401
                      progress_bar, resolve_device, scale_lr, set_trainable, checked_sampler, time_nodes)
-from .config import AUTO_ENERGY_WEIGHT, MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config
+from .config import AUTO_ENERGY_WEIGHT, AUTO_FOURIER_FEATURES, MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config
 from .lagrangians import Harmonic, Kinetic, check_lagrangian
 from .nets import VelocityNet, build
 from .results import Geodesic, VelocityField, build_nets
@@ -170,7 +170,8 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     fields of :class:`GeodesicConfig`. Returns a :class:`Geodesic`, whose ``config`` records what
     the ``"auto"`` settings chose: the start at the moment-matched map (``warm_start="moments"``)
     where that map nearly fits the target, else the identity start with the energy term
-    (``energy_weight=0.3``) where the target has several modes.
+    (``energy_weight=0.3``) and random Fourier features in the map network
+    (``fourier_features=64``) where the target has several modes.
 
     For research use:
 
@@ -209,15 +210,18 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     own_nets = path_net is None, critic is None
     x_ref, y_ref = draw_source(_REFERENCE), draw_target(_REFERENCE)
     # the start's statistics are computed on host copies: two reads, not one per operation
-    ref_cpu = (x_ref.cpu(), y_ref.cpu()) if "auto" in (cfg.warm_start, cfg.energy_weight) or \
-        cfg.warm_start == "moments" else None
-    if "auto" in (cfg.warm_start, cfg.energy_weight):   # the result's config records what was chosen
+    auto = "auto" in (cfg.warm_start, cfg.energy_weight, cfg.fourier_features)
+    ref_cpu = (x_ref.cpu(), y_ref.cpu()) if auto or cfg.warm_start == "moments" else None
+    if auto:   # the result's config records what was chosen
         mismatch = _moment_mismatch(*ref_cpu)
+        fits = mismatch is not None and mismatch <= MOMENTS_MAX_MISMATCH
+        modes = mismatch is not None and mismatch > MOMENTS_MAX_MISMATCH   # several modes
         if cfg.warm_start == "auto":
-            fits = mismatch is not None and mismatch <= MOMENTS_MAX_MISMATCH
             cfg.warm_start = "moments" if all(own_nets) and fits else "none"
         if cfg.energy_weight == "auto":
-            cfg.energy_weight = AUTO_ENERGY_WEIGHT if mismatch is not None and mismatch > MOMENTS_MAX_MISMATCH else 0.0
+            cfg.energy_weight = AUTO_ENERGY_WEIGHT if modes else 0.0
+        if cfg.fourier_features == "auto":
+            cfg.fourier_features = AUTO_FOURIER_FEATURES if modes else 0
     default_T, default_phi = build_nets(source.dim, cfg, seed, device)
     path_net = default_T if path_net is None else path_net.to(device)
     critic = default_phi if critic is None else critic.to(device)
