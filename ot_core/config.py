@@ -21,8 +21,8 @@ MOMENTS_MAX_DIM = 256
 MOMENTS_MAX_MISMATCH = 0.005
 # energy_weight="auto" where that test fails: the energy term keeps every mode of a multimodal target
 AUTO_ENERGY_WEIGHT = 0.3
-# fourier_features="auto" where that test fails: random Fourier features of the map network's input,
-# so that it can learn the sharp cuts between the components of such a target
+# fourier_features="auto" (not the default) where that test fails: random Fourier features of the map
+# network's input, which help it cut mass between far-apart components (benchmarks/hard.py)
 AUTO_FOURIER_FEATURES = 64
 
 
@@ -55,10 +55,10 @@ class GeodesicConfig:
                                       # "auto": AUTO_ENERGY_WEIGHT where the moment-matched map misses the target
                                       # (see MOMENTS_MAX_MISMATCH: several modes), else 0 (the result's config
                                       # records the choice)
-    fourier_features: int | str = "auto"  # m: the map network F sees m random Fourier features of its input
+    fourier_features: int | str = 0   # m: the map network F sees m random Fourier features of its input
                                       # (frequencies ~ N(0, fourier_scale²/d · I); see nets.PathNet); 0: off;
                                       # "auto": AUTO_FOURIER_FEATURES where the moment-matched map misses the
-                                      # target (several modes: sharp cuts), else 0 (recorded in the result)
+                                      # target (several modes), else 0 (the result's config records the choice)
     fourier_scale: float = 1.5
     ema: float = 0.0                  # decay of an exponential moving average of T's weights (0: off);
                                       # the returned map is the average, the history the trained network

@@ -170,8 +170,7 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     fields of :class:`GeodesicConfig`. Returns a :class:`Geodesic`, whose ``config`` records what
     the ``"auto"`` settings chose: the start at the moment-matched map (``warm_start="moments"``)
     where that map nearly fits the target, else the identity start with the energy term
-    (``energy_weight=0.3``) and random Fourier features in the map network
-    (``fourier_features=64``) where the target has several modes.
+    (``energy_weight=0.3``) where the target has several modes.
 
     For research use:
 

@@ -52,9 +52,11 @@ def test_features_let_the_map_learn_a_sharp_cut_faster():
 
 def test_auto_gives_features_to_targets_with_several_modes_and_saves_them(tmp_path):
     src, tgt = otc.problems.mixture_pair(2)
-    geo = otc.fit_geodesic(src, tgt, steps=2, progress=False)
+    assert otc.fit_geodesic(src, tgt, steps=1, progress=False).config.fourier_features == 0   # the default
+    geo = otc.fit_geodesic(src, tgt, steps=2, progress=False, fourier_features="auto")
     assert geo.config.fourier_features == otc.config.AUTO_FOURIER_FEATURES
-    assert otc.fit_geodesic(*otc.problems.gaussian_pair_2d(), steps=1, progress=False).config.fourier_features == 0
+    gauss = otc.fit_geodesic(*otc.problems.gaussian_pair_2d(), steps=1, progress=False, fourier_features="auto")
+    assert gauss.config.fourier_features == 0
     assert otc.fit_geodesic(src, tgt, steps=1, progress=False, fourier_features=8).config.fourier_features == 8
     path = tmp_path / "mixture.pt"
     geo.save(path)
@@ -63,7 +65,7 @@ def test_auto_gives_features_to_targets_with_several_modes_and_saves_them(tmp_pa
     assert torch.equal(back.map(x), geo.map(x))
     # a file saved before the setting existed was trained without features
     state = geo.state()
-    plain = otc.fit_geodesic(src, tgt, steps=2, progress=False, fourier_features=0).state()
+    plain = otc.fit_geodesic(src, tgt, steps=2, progress=False).state()
     del plain["config"]["fourier_features"]
     assert otc.Geodesic.from_state(plain).config.fourier_features == 0
     del state["config"]["fourier_features"]
