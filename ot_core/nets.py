@@ -76,9 +76,10 @@ class PathNet(_Standardised):
 
     With ``fourier=m`` > 0, F sees m random Fourier features of its input beside it,
     (x̂, sin(x̂·b_j), cos(x̂·b_j)) with fixed frequencies b_j ~ N(0, fourier_scale²/d · I), drawn with
-    the other weights: a plain MLP learns the sharp cuts of a map between separated components
-    slowly (its spectral bias), features of this kind let it learn them fast (Tancik et al., 2020).
-    Only F sees them; the curvature G of the paths stays a plain network.
+    the other weights (Tancik et al., 2020). A plain MLP learns the sharp cuts of a map between
+    separated components slowly (its spectral bias); regressed on a map with a cut, F with
+    features learns it faster. In the game their effect is mixed (chapter 100). Only F sees
+    them; the curvature G of the paths stays a plain network.
 
     With ``degree=p`` (the default), G(x, t) = Σ_{k≤p} t^k G_k(x) is a polynomial in t whose
     coefficients one network outputs: ∂_t T is then exact and costs nothing, and one
