@@ -21,9 +21,13 @@ MOMENTS_MAX_DIM = 256
 MOMENTS_MAX_MISMATCH = 0.005
 # energy_weight="auto" where that test fails: the energy term keeps every mode of a multimodal target
 AUTO_ENERGY_WEIGHT = 0.3
-# fourier_features="auto" (not the default) where that test fails: random Fourier features of the map
-# network's input, which help it cut mass between far-apart components (benchmarks/hard.py)
+# fourier_features="auto" where that test fails: random Fourier features of the map network's input,
+# so that it can cut mass between separated components (benchmarks/hard.py)
 AUTO_FOURIER_FEATURES = 64
+# critic_input_gain="auto" where that test fails in at most this many dimensions: the critic resolves
+# components much smaller than the data's spread (in 2-D; in 10-D the same gain loses components)
+AUTO_CRITIC_INPUT_GAIN = 2.0
+CRITIC_GAIN_MAX_DIM = 2
 
 
 @dataclass
@@ -37,6 +41,9 @@ class GeodesicConfig:
     depth: int = 3                    # hidden layers of T
     critic_width: int = 128
     critic_depth: int = 3
+    critic_input_gain: float | str = "auto"  # the critic's network reads this multiple of its standardised
+                                      # input; "auto": AUTO_CRITIC_INPUT_GAIN where the moment-matched map misses
+                                      # the target in at most CRITIC_GAIN_MAX_DIM dimensions, else 1 (recorded)
     activation: str = "silu"
     path_degree: int | None = 4       # G polynomial in t of this degree (exact ∂_t T); None: G(x, t) a network
     time_derivative: str = "jvp"      # how ∂_t T is computed when path_degree is None: jvp | autograd | finite_difference
@@ -55,7 +62,7 @@ class GeodesicConfig:
                                       # "auto": AUTO_ENERGY_WEIGHT where the moment-matched map misses the target
                                       # (see MOMENTS_MAX_MISMATCH: several modes), else 0 (the result's config
                                       # records the choice)
-    fourier_features: int | str = 0   # m: the map network F sees m random Fourier features of its input
+    fourier_features: int | str = "auto"  # m: the map network F sees m random Fourier features of its input
                                       # (frequencies ~ N(0, fourier_scale²/d · I); see nets.PathNet); 0: off;
                                       # "auto": AUTO_FOURIER_FEATURES where the moment-matched map misses the
                                       # target (several modes), else 0 (the result's config records the choice)
@@ -95,6 +102,8 @@ class GeodesicConfig:
         if self.fourier_features != "auto":
             _integer(self, "fourier_features", minimum=0, extra=' or "auto"')
         _number(self, "fourier_scale", lambda v: v > 0, "must be positive (a finite number)")
+        if self.critic_input_gain != "auto":
+            _number(self, "critic_input_gain", lambda v: v > 0, 'must be positive (a finite number) or "auto"')
         if self.grad_clip is not None:
             _number(self, "grad_clip", lambda v: v >= 0, "must be None (no clipping) or a number ≥ 0 (0: no clipping)")
         _betas(self)

@@ -78,8 +78,9 @@ class PathNet(_Standardised):
     (x̂, sin(x̂·b_j), cos(x̂·b_j)) with fixed frequencies b_j ~ N(0, fourier_scale²/d · I), drawn with
     the other weights (Tancik et al., 2020). A plain MLP learns the sharp cuts of a map between
     separated components slowly (its spectral bias); regressed on a map with a cut, F with
-    features learns it faster. In the game their effect is mixed (chapter 100). Only F sees
-    them; the curvature G of the paths stays a plain network.
+    features learns it faster. In the game they help most beside a critic that resolves the
+    components (``Critic(input_gain=2)`` in 2-D; chapter 100). Only F sees them; the curvature
+    G of the paths stays a plain network.
 
     With ``degree=p`` (the default), G(x, t) = Σ_{k≤p} t^k G_k(x) is a polynomial in t whose
     coefficients one network outputs: ∂_t T is then exact and costs nothing, and one
@@ -218,11 +219,18 @@ class Critic(_Standardised):
     With ``quadratic=True`` it has a quadratic part beside the network,
     φ(y) = scale²·(½ ŷᵀQŷ + b·ŷ + MLP(ŷ)) with ŷ the standardised input, Q symmetric; both start
     at zero, and :meth:`set_quadratic` sets them (the Kantorovich potential of an affine map is
-    quadratic for the kinetic cost)."""
+    quadratic for the kinetic cost).
+
+    With ``input_gain=g``, the network part reads g·ŷ: its first layer starts g times sharper
+    at the scale of the data, which lets it resolve components much smaller than the data's
+    overall spread (the quadratic part is unchanged)."""
 
     def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu",
-                 quadratic: bool = False):
+                 quadratic: bool = False, input_gain: float = 1.0):
         super().__init__(dim)
+        if not (isinstance(input_gain, (int, float)) and math.isfinite(input_gain) and input_gain > 0):
+            raise ValueError(f"input_gain must be a positive number, got {input_gain!r}")
+        self.input_gain = float(input_gain)
         self.net = mlp(dim, 1, width, depth, activation)
         # created only when asked for, so that the weights drawn for the network stay the same
         self.Q = nn.Parameter(torch.zeros(dim, dim)) if quadratic else None
@@ -253,7 +261,7 @@ class Critic(_Standardised):
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         h = self.standardise(y)
-        out = self.net(h).squeeze(-1)
+        out = self.net(h if self.input_gain == 1.0 else self.input_gain * h).squeeze(-1)
         if self.Q is not None:
             Q = 0.5 * (self.Q + self.Q.T)
             out = out + 0.5 * ((h @ Q) * h).sum(-1) + h @ self.b

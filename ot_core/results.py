@@ -25,7 +25,7 @@ def build_nets(dim: int, cfg: GeodesicConfig, seed: int = 0, device="cpu"):
     path_net = build(PathNet, dim, cfg.width, cfg.depth, cfg.activation, cfg.path_degree, cfg.time_derivative,
                      cfg.warm_start == "moments", cfg.fourier_features, cfg.fourier_scale, seed=gen, device=device)
     critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation, cfg.warm_start == "moments",
-                   seed=gen, device=device)
+                   cfg.critic_input_gain, seed=gen, device=device)
     return path_net, critic
 
 
@@ -137,8 +137,8 @@ class Geodesic:
         it is None and a warning says so."""
         _require(state, ("dim", "config", "history", "path_net", "critic"), source)
         saved = state["config"]
-        if isinstance(saved, dict) and "fourier_features" not in saved:   # saved before the setting: none used
-            saved = {**saved, "fourier_features": 0}
+        if isinstance(saved, dict):   # settings saved before they existed: what was used then
+            saved = {"fourier_features": 0, "critic_input_gain": 1.0, **saved}
         config = _config(GeodesicConfig, saved, source)
         path_net, critic = build_nets(state["dim"], config)
         try:

@@ -27,7 +27,8 @@ from . import losses as L
 from ._checks import check_distribution
 from ._train import (DivergenceError, TrainingLog, cosine, descend, gauss_legendre, generator,  # noqa: F401
                      progress_bar, resolve_device, scale_lr, set_trainable, checked_sampler, time_nodes)
-from .config import AUTO_ENERGY_WEIGHT, AUTO_FOURIER_FEATURES, MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config
+from .config import (AUTO_CRITIC_INPUT_GAIN, AUTO_ENERGY_WEIGHT, AUTO_FOURIER_FEATURES, CRITIC_GAIN_MAX_DIM,
+                     MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config)
 from .lagrangians import Harmonic, Kinetic, check_lagrangian
 from .nets import VelocityNet, build
 from .results import Geodesic, VelocityField, build_nets
@@ -170,7 +171,9 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     fields of :class:`GeodesicConfig`. Returns a :class:`Geodesic`, whose ``config`` records what
     the ``"auto"`` settings chose: the start at the moment-matched map (``warm_start="moments"``)
     where that map nearly fits the target, else the identity start with the energy term
-    (``energy_weight=0.3``) where the target has several modes.
+    (``energy_weight=0.3``) where the target has several modes, and for such targets 64 random
+    Fourier features in the map network (``fourier_features``) and, in 2-D, a critic that reads
+    twice its standardised input (``critic_input_gain=2``).
 
     For research use:
 
@@ -209,7 +212,7 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     own_nets = path_net is None, critic is None
     x_ref, y_ref = draw_source(_REFERENCE), draw_target(_REFERENCE)
     # the start's statistics are computed on host copies: two reads, not one per operation
-    auto = "auto" in (cfg.warm_start, cfg.energy_weight, cfg.fourier_features)
+    auto = "auto" in (cfg.warm_start, cfg.energy_weight, cfg.fourier_features, cfg.critic_input_gain)
     ref_cpu = (x_ref.cpu(), y_ref.cpu()) if auto or cfg.warm_start == "moments" else None
     if auto:   # the result's config records what was chosen
         mismatch = _moment_mismatch(*ref_cpu)
@@ -221,6 +224,8 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
             cfg.energy_weight = AUTO_ENERGY_WEIGHT if modes else 0.0
         if cfg.fourier_features == "auto":
             cfg.fourier_features = AUTO_FOURIER_FEATURES if modes else 0
+        if cfg.critic_input_gain == "auto":
+            cfg.critic_input_gain = AUTO_CRITIC_INPUT_GAIN if modes and source.dim <= CRITIC_GAIN_MAX_DIM else 1.0
     default_T, default_phi = build_nets(source.dim, cfg, seed, device)
     path_net = default_T if path_net is None else path_net.to(device)
     critic = default_phi if critic is None else critic.to(device)

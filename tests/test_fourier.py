@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ot_core as otc
-from ot_core.nets import PathNet, build
+from ot_core.nets import Critic, PathNet, build
 
 
 def test_features_are_drawn_with_the_weights_and_keep_the_identity_start():
@@ -50,13 +50,24 @@ def test_features_let_the_map_learn_a_sharp_cut_faster():
     assert featured < 0.5 * plain, (featured, plain)                   # measured: 0.020 against 0.066
 
 
-def test_auto_gives_features_to_targets_with_several_modes_and_saves_them(tmp_path):
+def settings(source, target, **options):
+    cfg = otc.fit_geodesic(source, target, steps=1, progress=False, **options).config
+    return cfg.fourier_features, cfg.critic_input_gain
+
+
+def test_auto_sharpens_both_networks_for_targets_with_several_modes():
+    auto = otc.config.AUTO_FOURIER_FEATURES, otc.config.AUTO_CRITIC_INPUT_GAIN
+    assert settings(*otc.problems.mixture_pair(2)) == auto                      # several modes, in the plane
+    assert settings(*otc.problems.mixture_pair(10)) == (auto[0], 1.0)            # the gain only up to 2-D
+    assert settings(*otc.problems.gaussian_pair_2d()) == (0, 1.0)                # one mode
+    big = otc.Gaussian(torch.zeros(300), torch.eye(300))
+    assert settings(big, big) == (0, 1.0)                                        # no test above 256-D
+    assert settings(*otc.problems.mixture_pair(2), fourier_features=8, critic_input_gain=1.5) == (8, 1.5)
+
+
+def test_features_are_saved_and_old_files_load_without_them(tmp_path):
     src, tgt = otc.problems.mixture_pair(2)
-    assert otc.fit_geodesic(src, tgt, steps=1, progress=False).config.fourier_features == 0   # the default
-    geo = otc.fit_geodesic(src, tgt, steps=2, progress=False, fourier_features="auto")
-    assert geo.config.fourier_features == otc.config.AUTO_FOURIER_FEATURES
-    gauss = otc.fit_geodesic(*otc.problems.gaussian_pair_2d(), steps=1, progress=False, fourier_features="auto")
-    assert gauss.config.fourier_features == 0
+    geo = otc.fit_geodesic(src, tgt, steps=2, progress=False)
     assert otc.fit_geodesic(src, tgt, steps=1, progress=False, fourier_features=8).config.fourier_features == 8
     path = tmp_path / "mixture.pt"
     geo.save(path)
@@ -65,9 +76,10 @@ def test_auto_gives_features_to_targets_with_several_modes_and_saves_them(tmp_pa
     assert torch.equal(back.map(x), geo.map(x))
     # a file saved before the setting existed was trained without features
     state = geo.state()
-    plain = otc.fit_geodesic(src, tgt, steps=2, progress=False).state()
-    del plain["config"]["fourier_features"]
-    assert otc.Geodesic.from_state(plain).config.fourier_features == 0
+    plain = otc.fit_geodesic(src, tgt, steps=2, progress=False, fourier_features=0, critic_input_gain=1.0).state()
+    del plain["config"]["fourier_features"], plain["config"]["critic_input_gain"]
+    old = otc.Geodesic.from_state(plain)
+    assert (old.config.fourier_features, old.config.critic_input_gain) == (0, 1.0)
     del state["config"]["fourier_features"]
     with pytest.raises(ValueError, match="does not match the networks"):
         otc.Geodesic.from_state(state)
@@ -79,3 +91,22 @@ def test_fourier_features_takes_a_count_or_auto(value):
         otc.GeodesicConfig(fourier_features=value)
     with pytest.raises(ValueError, match="fourier_scale"):
         otc.GeodesicConfig(fourier_scale=0)
+
+
+def test_critic_input_gain_sharpens_the_first_layer_and_nothing_else():
+    y = 3 + 2 * torch.randn(300, 4, generator=torch.Generator().manual_seed(0))
+    plain, sharp = (build(Critic, 4, quadratic=True, input_gain=g, seed=0) for g in (1.0, 2.5))
+    for c in (plain, sharp):
+        c.set_scale(y)
+        with torch.no_grad():
+            c.Q.copy_(torch.eye(4))                # a quadratic part, which the gain leaves alone
+    assert not torch.allclose(plain(y), sharp(y))
+    with torch.no_grad():                          # the gain is the first layer's weights times g
+        plain.net[0].weight.mul_(2.5)
+    assert torch.allclose(plain(y), sharp(y), atol=1e-5)
+    assert otc.GeodesicConfig(critic_input_gain=2).critic_input_gain == 2.0
+    for bad in (0, -1.0, float("nan"), "2"):
+        with pytest.raises(ValueError, match="input_gain"):
+            otc.GeodesicConfig(critic_input_gain=bad)
+        with pytest.raises(ValueError, match="input_gain"):
+            Critic(4, input_gain=bad)
