@@ -20,12 +20,15 @@ from .nets import Critic, PathNet, VelocityNet, build
 
 def build_nets(dim: int, cfg: GeodesicConfig, seed: int = 0, device="cpu"):
     """The path network T and the critic φ that Algorithm 1 trains, for the settings ``cfg``,
-    with weights drawn from a generator seeded with ``seed`` (no global random stream touched)."""
+    with weights drawn from a generator seeded with ``seed`` (no global random stream touched).
+    Settings still ``"auto"`` give the plain networks (``fit_geodesic`` resolves them first)."""
     gen = torch.Generator().manual_seed(seed)
+    features = 0 if cfg.fourier_features == "auto" else cfg.fourier_features
+    gain = 1.0 if cfg.critic_input_gain == "auto" else cfg.critic_input_gain
     path_net = build(PathNet, dim, cfg.width, cfg.depth, cfg.activation, cfg.path_degree, cfg.time_derivative,
-                     cfg.warm_start == "moments", cfg.fourier_features, cfg.fourier_scale, seed=gen, device=device)
+                     cfg.warm_start == "moments", features, cfg.fourier_scale, seed=gen, device=device)
     critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation, cfg.warm_start == "moments",
-                   cfg.critic_input_gain, seed=gen, device=device)
+                   gain, seed=gen, device=device)
     return path_net, critic
 
 
