@@ -17,7 +17,8 @@ Variants: the defaults (all "auto": the moment-matched start on the Gaussian pai
 mixtures the identity start, ``energy_weight=0.3``, 64 Fourier features in the map network and,
 in 2-D, ``critic_input_gain=2``), the same without the features and the gain ("plain networks"),
 the features without the gain, the bare game (identity start, no energy term, plain networks),
-the moment-matched start forced on every task, and other weights of the energy term."""
+the moment-matched start forced on every task, the defaults without the learning-rate decay,
+and other weights of the energy term."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ VARIANTS = {
     "fourier 64, critic gain 1": {"fourier_features": 64, "critic_input_gain": 1.0},
     "bare game": {"warm_start": "none", "energy_weight": 0.0, **PLAIN},
     "moments forced, plain networks": {"warm_start": "moments", **PLAIN},
+    "no lr decay": {"lr_decay": 1.0},
     "energy 0.3": {"energy_weight": 0.3},
     "energy 1": {"energy_weight": 1.0},
     "energy 3": {"energy_weight": 3.0},
