@@ -117,7 +117,7 @@ def moment_mismatch(source_samples, target_samples) -> float:
     between the two halves of the target. Near zero (±0.001 with 4,096 samples a side) for a
     Gaussian pair or a smoothly deformed one; above 0.01 for targets with several modes. The test
     behind the ``"auto"`` settings of ``fit_geodesic`` (``warm_start``, ``energy_weight``,
-    ``fourier_features``)."""
+    ``fourier_features``, ``critic_input_gain``)."""
     from .exact import moment_matched
 
     xs = as_matrix(source_samples, "source_samples").double()

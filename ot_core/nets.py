@@ -53,6 +53,12 @@ class _Standardised(nn.Module):
             self.scale.fill_(1.0)
 
 
+def _check_positive(name: str, value) -> float:
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
 def build(cls, *args, seed: int, device="cpu", **kwargs):
     """``cls(*args, **kwargs)`` with weights drawn from a generator seeded with ``seed``: the same
     weights on every device, and no global random stream touched."""
@@ -93,14 +99,12 @@ class PathNet(_Standardised):
         super().__init__(dim)
         if isinstance(fourier, bool) or not isinstance(fourier, int) or fourier < 0:
             raise ValueError(f"fourier must be a non-negative integer, got {fourier!r}")
-        if not (isinstance(fourier_scale, (int, float)) and math.isfinite(fourier_scale) and fourier_scale > 0):
-            raise ValueError(f"fourier_scale must be a positive number, got {fourier_scale!r}")
         if degree is not None and (not isinstance(degree, int) or degree < 0):
             raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
         if time_derivative not in ("jvp", "autograd", "finite_difference"):
             raise ValueError(f"time_derivative must be 'jvp', 'autograd' or 'finite_difference', got {time_derivative!r}")
         self.dim, self.degree, self.time_derivative = dim, degree, time_derivative
-        self.fourier_scale = float(fourier_scale)
+        self.fourier_scale = _check_positive("fourier_scale", fourier_scale)
         self.F = mlp(dim + 2 * fourier, dim, width, depth, activation)
         if degree is None:
             self.G = mlp(dim + 1, dim, width, depth, activation)
@@ -109,7 +113,7 @@ class PathNet(_Standardised):
         # created only when asked for, so that the weights drawn for the other layers stay the same
         self.affine = nn.Linear(dim, dim) if affine else None
         if fourier:
-            self.register_buffer("frequencies", torch.randn(dim, fourier) * self.fourier_scale / math.sqrt(dim))
+            self.register_buffer("frequencies", self._draw_frequencies(fourier))
         else:
             self.frequencies = None
         self._start_at_identity()
@@ -151,9 +155,12 @@ class PathNet(_Standardised):
         super().reset_parameters(generator)
         self._start_at_identity()
         if self.frequencies is not None:   # drawn after the layers, from the same generator
-            fresh = torch.randn(self.frequencies.shape, generator=generator) * self.fourier_scale / math.sqrt(self.dim)
             with torch.no_grad():
-                self.frequencies.copy_(fresh.to(self.frequencies))
+                self.frequencies.copy_(self._draw_frequencies(self.frequencies.shape[1], generator).to(self.frequencies))
+
+    def _draw_frequencies(self, m: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """m frequencies b_j ~ N(0, fourier_scale²/d · I), as the columns of a (d, m) matrix."""
+        return torch.randn(self.dim, m, generator=generator) * self.fourier_scale / math.sqrt(self.dim)
 
     def map(self, x: torch.Tensor) -> torch.Tensor:
         """T(x, 1) = x + F(x), without evaluating G."""
@@ -228,9 +235,7 @@ class Critic(_Standardised):
     def __init__(self, dim: int, width: int = 128, depth: int = 3, activation: str = "silu",
                  quadratic: bool = False, input_gain: float = 1.0):
         super().__init__(dim)
-        if not (isinstance(input_gain, (int, float)) and math.isfinite(input_gain) and input_gain > 0):
-            raise ValueError(f"input_gain must be a positive number, got {input_gain!r}")
-        self.input_gain = float(input_gain)
+        self.input_gain = _check_positive("input_gain", input_gain)
         self.net = mlp(dim, 1, width, depth, activation)
         # created only when asked for, so that the weights drawn for the network stay the same
         self.Q = nn.Parameter(torch.zeros(dim, dim)) if quadratic else None
