@@ -27,8 +27,8 @@ def build_nets(dim: int, cfg: GeodesicConfig, seed: int = 0, device="cpu"):
     gain = 1.0 if cfg.critic_input_gain == "auto" else cfg.critic_input_gain
     path_net = build(PathNet, dim, cfg.width, cfg.depth, cfg.activation, cfg.path_degree, cfg.time_derivative,
                      cfg.warm_start == "moments", features, cfg.fourier_scale, seed=gen, device=device)
-    critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation, cfg.warm_start == "moments",
-                   gain, seed=gen, device=device)
+    critic = build(Critic, dim, cfg.critic_width, cfg.critic_depth, cfg.activation,
+                   cfg.warm_start in ("moments", "matching"), gain, seed=gen, device=device)
     return path_net, critic
 
 

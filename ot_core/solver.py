@@ -28,13 +28,17 @@ from ._checks import check_distribution
 from ._train import (DivergenceError, TrainingLog, cosine, descend, gauss_legendre, generator,  # noqa: F401
                      progress_bar, resolve_device, scale_lr, set_trainable, checked_sampler, time_nodes)
 from .config import (AUTO_CRITIC_INPUT_GAIN, AUTO_ENERGY_WEIGHT, AUTO_FOURIER_FEATURES, CRITIC_GAIN_MAX_DIM,
-                     MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig, make_config)
+                     MATCHING_MAX_DIM, MOMENTS_MAX_DIM, MOMENTS_MAX_MISMATCH, GeodesicConfig, VelocityConfig,
+                     make_config)
 from .lagrangians import Harmonic, Kinetic, check_lagrangian
 from .nets import VelocityNet, build
 from .results import Geodesic, VelocityField, build_nets
 
 _HINT = "Try smaller learning rates (lr_path, lr_critic), more path_steps, or gradient_penalty > 0."
 _REFERENCE = 4096        # samples drawn once to standardise the networks and to scale the checks
+# warm_start="matching": Adam steps (and their learning rate) of the regression of T(·, 1) onto the exact
+# matching, and of the critic's gradient onto the momentum at its end points
+MATCH_STEPS, MATCH_CRITIC_STEPS, MATCH_LR = 2000, 500, 3e-3
 RELAX_STEPS = 300        # steps that bend the start's straight paths to a Lagrangian other than the kinetic one
 
 
@@ -136,9 +140,9 @@ def _relax_paths(path_net, lagrangian, x_ref, steps: int = RELAX_STEPS) -> None:
 
 def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None:
     """Start the game near its saddle point: T(·, 1) at the moment-matched Gaussian map of the
-    reference samples, with straight paths, and φ at the quadratic whose gradient best matches
-    the terminal momentum ∂_v L at T(x, 1), the condition that makes T stationary. For the
-    kinetic cost between Gaussians both are exact up to sampling error."""
+    reference samples, with straight paths, and φ at the quadratic that makes T stationary
+    (see :func:`_critic_at_rest`). For the kinetic cost between Gaussians both are exact up to
+    sampling error."""
     for net, name, part in ((path_net, "path_net", "affine"), (critic, "critic", "Q")):
         if getattr(net, part, None) is None:
             raise ValueError(f'warm_start="moments" needs the default {name} (or one with `{part}` and '
@@ -148,6 +152,44 @@ def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None
     path_net.set_affine(lin.m0, lin.m1, lin.A)
     if not isinstance(lagrangian, Kinetic):      # bend the paths to the Lagrangian, end points fixed
         _relax_paths(path_net, lagrangian, x_ref)
+    _critic_at_rest(path_net, critic, lagrangian, x_ref)
+
+
+def _start_at_matching(path_net, critic, lagrangian, x_ref, y_ref, x_cpu, y_cpu, gen) -> None:
+    """Start the game at the exact discrete optimal transport between the reference samples, the
+    start for targets with several modes: the permutation σ that minimises Σ ½|x_i − y_σ(i)|²
+    (``ot.emd``, once, on the host); T(·, 1) regressed onto x_i ↦ y_σ(i) with straight paths
+    (bent to the Lagrangian where it is not the kinetic one); and φ fitted so that T is
+    stationary (:func:`_critic_at_rest`). The matching already cuts the source between the
+    target's components, at the resolution of the samples; the game refines it. Both
+    regressions run MATCH_STEPS and MATCH_CRITIC_STEPS Adam steps on the device."""
+    if getattr(critic, "Q", None) is None:
+        raise ValueError('warm_start="matching" needs the default critic (or one with `Q` and '
+                         '`set_quadratic`); pass warm_start="none" with networks of your own')
+    import ot   # POT, a dependency of the library: the exact solver
+
+    n = len(x_cpu)
+    weights = torch.full((n,), 1.0 / n, dtype=torch.float64)
+    cost = 0.5 * torch.cdist(x_cpu.double(), y_cpu.double()) ** 2
+    sigma = ot.emd(weights, weights, cost, numItermax=100 * n * n).argmax(1)
+    matched = y_ref[sigma.to(y_ref.device)]
+    opt = torch.optim.Adam(path_net.parameters(), lr=MATCH_LR)
+    for _ in range(MATCH_STEPS):
+        i = torch.randint(n, (512,), generator=gen, device=x_ref.device)
+        loss = ((path_net.map(x_ref[i]) - matched[i]) ** 2).sum(-1).mean()
+        descend(opt, loss)
+    if not bool(torch.isfinite(loss)):            # one read, after the loop
+        raise DivergenceError(f"the regression of T(·, 1) onto the matching became {float(loss.detach())} "
+                              "(the start, before step 0). Pass warm_start=\"none\" to start at the identity map.")
+    if not isinstance(lagrangian, Kinetic):
+        _relax_paths(path_net, lagrangian, x_ref)
+    _critic_at_rest(path_net, critic, lagrangian, x_ref, gen, fit_steps=MATCH_CRITIC_STEPS)
+
+
+def _critic_at_rest(path_net, critic, lagrangian, x_ref, gen=None, fit_steps: int = 0) -> None:
+    """φ at the quadratic whose gradient best matches the terminal momentum ∂_v L at T(x, 1), the
+    condition that makes T stationary; with ``fit_steps`` > 0 the whole critic is then regressed
+    (∇φ onto the momentum at the end points), for maps that no quadratic holds."""
     one = torch.ones(len(x_ref), 1, device=x_ref.device, dtype=x_ref.dtype)
     with torch.no_grad():
         end, vel = path_net.position_and_velocity(x_ref, one)
@@ -158,6 +200,13 @@ def _start_at_moments(path_net, critic, lagrangian, x_ref, x_cpu, y_cpu) -> None
         raise DivergenceError("the momentum ∂_v L at the start's end points is not finite (before step 0). "
                               "Pass warm_start=\"none\" to start at the identity map.")
     critic.set_quadratic(end, momentum)
+    if fit_steps:
+        opt = torch.optim.Adam(critic.parameters(), lr=MATCH_LR)
+        for _ in range(fit_steps):
+            i = torch.randint(len(end), (512,), generator=gen, device=end.device)
+            y = end[i].requires_grad_(True)
+            (grad,) = torch.autograd.grad(critic(y).sum(), y, create_graph=True)
+            descend(opt, ((grad - momentum[i]) ** 2).sum(-1).mean())
 
 
 def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0, device=None,
@@ -170,10 +219,11 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     ``lagrangian`` is any callable L(x, v, t) (default ½|v|²); keyword arguments override
     fields of :class:`GeodesicConfig`. Returns a :class:`Geodesic`, whose ``config`` records what
     the ``"auto"`` settings chose: the start at the moment-matched map (``warm_start="moments"``)
-    where that map nearly fits the target, else the identity start with the energy term
-    (``energy_weight=0.3``) where the target has several modes, and for such targets 64 random
-    Fourier features in the map network (``fourier_features``) and, in 2-D, a critic that reads
-    twice its standardised input (``critic_input_gain=2``).
+    where that map nearly fits the target; where the target has several modes, the energy term
+    (``energy_weight=0.3``), 64 random Fourier features in the map network
+    (``fourier_features``) and, in 2-D, a critic that reads twice its standardised input
+    (``critic_input_gain=2``) and the start at the exact matching of 4,096 samples
+    (``warm_start="matching"``; the identity start above 2-D).
 
     For research use:
 
@@ -213,13 +263,18 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
     x_ref, y_ref = draw_source(_REFERENCE), draw_target(_REFERENCE)
     # the start's statistics are computed on host copies: two reads, not one per operation
     auto = "auto" in (cfg.warm_start, cfg.energy_weight, cfg.fourier_features, cfg.critic_input_gain)
-    ref_cpu = (x_ref.cpu(), y_ref.cpu()) if auto or cfg.warm_start == "moments" else None
+    ref_cpu = (x_ref.cpu(), y_ref.cpu()) if auto or cfg.warm_start in ("moments", "matching") else None
     if auto:   # the result's config records what was chosen
         mismatch = _moment_mismatch(*ref_cpu)
         fits = mismatch is not None and mismatch <= MOMENTS_MAX_MISMATCH
         modes = mismatch is not None and mismatch > MOMENTS_MAX_MISMATCH   # several modes
         if cfg.warm_start == "auto":
-            cfg.warm_start = "moments" if all(own_nets) and fits else "none"
+            if all(own_nets) and fits:
+                cfg.warm_start = "moments"
+            elif all(own_nets) and modes and source.dim <= MATCHING_MAX_DIM:
+                cfg.warm_start = "matching"
+            else:
+                cfg.warm_start = "none"
         if cfg.energy_weight == "auto":
             cfg.energy_weight = AUTO_ENERGY_WEIGHT if modes else 0.0
         if cfg.fourier_features == "auto":
@@ -249,6 +304,8 @@ def fit_geodesic(source, target, lagrangian=None, config=None, *, seed: int = 0,
         _warm_start_linear(path_net, draw_source, draw_target, cfg)
     elif cfg.warm_start == "moments":
         _start_at_moments(path_net, critic, lagrangian, x_ref, *ref_cpu)
+    elif cfg.warm_start == "matching":
+        _start_at_matching(path_net, critic, lagrangian, x_ref, y_ref, *ref_cpu, gen)
     if cfg.ema > 0 and averaged is None:
         averaged = copy.deepcopy(path_net)
     result = Geodesic(averaged if averaged is not None else path_net, critic, cfg, history, lagrangian)

@@ -67,16 +67,19 @@ def test_auto_sharpens_both_networks_for_targets_with_several_modes():
 
 def test_features_are_saved_and_old_files_load_without_them(tmp_path):
     src, tgt = otc.problems.mixture_pair(2)
-    geo = otc.fit_geodesic(src, tgt, steps=2, progress=False)
-    assert otc.fit_geodesic(src, tgt, steps=1, progress=False, fourier_features=8).config.fourier_features == 8
+    geo = otc.fit_geodesic(src, tgt, steps=2, progress=False)            # the matching start: a quadratic critic
+    assert otc.fit_geodesic(src, tgt, steps=1, progress=False, fourier_features=8,
+                            warm_start="none").config.fourier_features == 8
     path = tmp_path / "mixture.pt"
     geo.save(path)
     back = otc.Geodesic.load(path)
     x = src.sample(200, torch.Generator().manual_seed(3))
     assert torch.equal(back.map(x), geo.map(x))
+    assert torch.equal(back.critic(x), geo.critic(x))
     # a file saved before the setting existed was trained without features
     state = geo.state()
-    plain = otc.fit_geodesic(src, tgt, steps=2, progress=False, fourier_features=0, critic_input_gain=1.0).state()
+    plain = otc.fit_geodesic(src, tgt, steps=2, progress=False, fourier_features=0, critic_input_gain=1.0,
+                             warm_start="none").state()
     del plain["config"]["fourier_features"], plain["config"]["critic_input_gain"]
     old = otc.Geodesic.from_state(plain)
     assert (old.config.fourier_features, old.config.critic_input_gain) == (0, 1.0)

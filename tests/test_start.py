@@ -16,8 +16,8 @@ def resolved(source, target, **options):
 def test_auto_chooses_the_start_and_the_energy_term_from_the_data():
     assert resolved(*otc.problems.gaussian_pair_2d()) == ("moments", 0.0)
     assert resolved(*otc.problems.brenier_pair(16)) == ("moments", 0.0)      # smoothly deformed Gaussian
-    assert resolved(*otc.problems.mixture_pair(2)) == ("none", 0.3)          # several modes
-    assert resolved(*otc.problems.mixture_pair(10)) == ("none", 0.3)
+    assert resolved(*otc.problems.mixture_pair(2)) == ("matching", 0.3)      # several modes, in the plane
+    assert resolved(*otc.problems.mixture_pair(10)) == ("none", 0.3)         # above MATCHING_MAX_DIM
     big = otc.Gaussian(torch.zeros(300), torch.eye(300))
     assert resolved(big, big) == ("none", 0.0)                               # above MOMENTS_MAX_DIM
     line = torch.linspace(-1, 1, 500)[:, None] * torch.tensor([[1.0, 2.0]])  # degenerate covariance
@@ -114,3 +114,58 @@ def test_moment_mismatch_tells_one_mode_from_several():
     assert abs(near) < limit / 2 and far > 2 * limit, (near, far)
     with pytest.raises(ValueError, match="at least 4 samples"):
         otc.metrics.moment_mismatch(torch.zeros(3, 2), torch.zeros(3, 2))
+
+
+def _two_sides(d: int = 2):
+    """A Gaussian onto two small components at ±3 e₁: the optimal map cuts the source at x₁ = 0."""
+    centres = torch.zeros(2, d)
+    centres[:, 0] = torch.tensor([-3.0, 3.0])
+    return otc.Gaussian(torch.zeros(d), torch.eye(d)), otc.GaussianMixture(centres, 0.01 * torch.eye(d))
+
+
+def test_the_matching_start_cuts_the_source(device):
+    src, tgt = _two_sides()
+    geo = otc.fit_geodesic(src, tgt, steps=1, progress=False, device=device, warm_start="matching")
+    x = src.sample(4000, torch.Generator().manual_seed(5)).to(device)
+    end = geo.map(x)
+    assert end.device.type == device.type
+    assert ((end[:, 0] > 0) == (x[:, 0] > 0)).float().mean() > 0.97    # each half to its component
+    on_a_component = lambda e: ((e[:, 0].abs() - 3).abs() < 0.5) & (e[:, 1].abs() < 0.5)
+    assert on_a_component(end).float().mean() > 0.9
+    cold = otc.fit_geodesic(src, tgt, steps=1, progress=False, device=device, warm_start="none")
+    assert on_a_component(cold.map(x)).float().mean() < 0.1            # the identity start
+
+
+def test_the_matching_start_fits_a_critic_that_holds_the_map():
+    from ot_core import solver
+    from ot_core.results import build_nets
+
+    src, tgt = _two_sides()
+    gen = torch.Generator().manual_seed(0)
+    x, y = src.sample(4096, gen), tgt.sample(4096, gen)
+    cfg = otc.GeodesicConfig(warm_start="matching", fourier_features=64, critic_input_gain=2.0)
+
+    def critic_error(fit_steps):
+        """mean |∇φ(T(x, 1)) − (T(x, 1) − x)| / mean |T(x, 1) − x| after the start: the stationarity of T."""
+        path_net, critic = build_nets(2, cfg, seed=0)
+        for net in (path_net, critic):
+            net.set_scale(torch.cat([x, y]))
+        steps, solver.MATCH_CRITIC_STEPS = solver.MATCH_CRITIC_STEPS, fit_steps
+        try:
+            solver._start_at_matching(path_net, critic, otc.Kinetic(), x, y, x, y, torch.Generator().manual_seed(1))
+        finally:
+            solver.MATCH_CRITIC_STEPS = steps
+        end = path_net.map(x).detach()
+        z = end.clone().requires_grad_(True)
+        grad = torch.autograd.grad(critic(z).sum(), z)[0]
+        return float((grad - (end - x)).norm(dim=1).mean() / (end - x).norm(dim=1).mean())
+
+    fitted, quadratic = critic_error(solver.MATCH_CRITIC_STEPS), critic_error(0)
+    assert fitted < 0.15 and fitted < 0.5 * quadratic, (fitted, quadratic)   # measured: 0.10 against 0.31
+
+
+def test_the_matching_start_needs_a_critic_with_a_quadratic_part():
+    src, tgt = _two_sides()
+    with pytest.raises(ValueError, match='warm_start="matching".*critic'):
+        otc.fit_geodesic(src, tgt, steps=1, progress=False, warm_start="matching",
+                         critic=build(Critic, 2, seed=0))
