@@ -38,7 +38,7 @@ _HINT = "Try smaller learning rates (lr_path, lr_critic), more path_steps, or gr
 _REFERENCE = 4096        # samples drawn once to standardise the networks and to scale the checks
 # warm_start="matching": Adam steps (and their learning rate) of the regression of T(·, 1) onto the exact
 # matching, and of the critic's gradient onto the momentum at its end points
-MATCH_STEPS, MATCH_CRITIC_STEPS, MATCH_LR = 2000, 500, 3e-3
+MATCH_STEPS, MATCH_CRITIC_STEPS, MATCH_LR = 4000, 500, 3e-3
 RELAX_STEPS = 300        # steps that bend the start's straight paths to a Lagrangian other than the kinetic one
 
 
